@@ -1,0 +1,104 @@
+"""The videos table, behind PynamoDB. The only module that knows the table's layout.
+
+One table, keyed `pk` (the video id) + `sk` ("VIDEO" for the video; later item kinds
+such as processing-log entries share the partition). Indexes serve the other access
+patterns without scans: `by_owner` (a user's videos, newest first) and the sparse
+`public_catalog` (only COMPLETED public videos carry `catalog_partition`).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+VIDEO_SORT_KEY = "VIDEO"
+CATALOG_PARTITION = "PUBLIC"
+
+
+class ByOwnerIndex(GlobalSecondaryIndex["VideoRecord"]):
+    class Meta:
+        index_name = "by_owner"
+        projection = AllProjection()
+
+    owner_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class PublicCatalogIndex(GlobalSecondaryIndex["VideoRecord"]):
+    class Meta:
+        index_name = "public_catalog"
+        projection = AllProjection()
+
+    catalog_partition = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class RenditionAttribute(MapAttribute[str, Any]):
+    name = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    playlist_key = UnicodeAttribute()
+    codecs = UnicodeAttribute()
+    width = NumberAttribute(null=True)
+    height = NumberAttribute(null=True)
+    frame_rate = NumberAttribute(null=True)
+    average_bitrate_bps = NumberAttribute()
+    peak_bitrate_bps = NumberAttribute()
+    segment_count = NumberAttribute()
+    output_bytes = NumberAttribute()
+    task_arn = UnicodeAttribute(null=True)
+
+
+class VideoRecord(Model):
+    class Meta:
+        table_name = "videos"  # replaced by use_table() at cold start
+        region = os.environ.get("AWS_REGION", "us-east-1")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=VIDEO_SORT_KEY)
+    owner_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    visibility = UnicodeAttribute()
+    original_filename = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size_bytes = NumberAttribute()
+    source_key = UnicodeAttribute()
+    status = UnicodeAttribute()
+    error_code = UnicodeAttribute(null=True)
+    error_message = UnicodeAttribute(null=True)
+    execution_arn = UnicodeAttribute(null=True)
+    duration_seconds = NumberAttribute(null=True)
+    width = NumberAttribute(null=True)
+    height = NumberAttribute(null=True)
+    renditions = ListAttribute(of=RenditionAttribute, default=list)
+    master_playlist_key = UnicodeAttribute(null=True)
+    catalog_partition = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    processed_at = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+
+    by_owner = ByOwnerIndex()
+    public_catalog = PublicCatalogIndex()
+
+    @property
+    def video_id(self) -> str:
+        return self.pk
+
+
+def use_table(table_name: str, region: str | None = None) -> None:
+    """Points the models at the deployment's table (called once, from settings)."""
+    VideoRecord.Meta.table_name = table_name
+    if region:
+        VideoRecord.Meta.region = region

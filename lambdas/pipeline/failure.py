@@ -1,0 +1,120 @@
+"""RecordFailure: turn a Step Functions error into a code and a message a person can act on,
+mark the video FAILED and remove its unpublished outputs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from lambdas.core import videos
+from lambdas.pipeline.contract import JOB_ENV_VAR
+from lambdas.pipeline.errors import REJECTIONS
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
+
+
+class StepError(BaseModel):
+    error: str = Field(default="Unknown", alias="Error")
+    cause: str = Field(default="", alias="Cause")
+
+
+class FailureRequest(BaseModel):
+    video_id: str
+    error: StepError
+    execution_arn: str = ""
+
+
+@dataclass(frozen=True)
+class Failure:
+    code: str
+    message: str
+
+
+def describe_failure(error: StepError, execution_arn: str = "") -> Failure:
+    cause = _json_or_none(error.cause)
+    if error.error in REJECTIONS:
+        message = cause.get("errorMessage") if isinstance(cause, dict) else None
+        return Failure(REJECTIONS[error.error].code, str(message or error.cause))
+    if isinstance(cause, dict) and "Containers" in cause:
+        return _task_failure(error.error, cause)
+    if error.error == "States.Timeout":
+        return Failure(
+            "TIMEOUT",
+            "A processing step ran past its time limit and was stopped. The file may be very "
+            "long or damaged; reprocess it, or re-export it and upload again.",
+        )
+    where = f" (execution {execution_arn})" if execution_arn else ""
+    return Failure(
+        "INTERNAL_ERROR",
+        f"Processing stopped at an internal step: {error.error}. Reprocess the video; if it "
+        f"fails again, report it with this reference{where}.",
+    )
+
+
+def _task_failure(error_name: str, task: dict[str, Any]) -> Failure:
+    container = (task.get("Containers") or [{}])[0]
+    exit_code = container.get("ExitCode")
+    job_name = _job_name(task) or "a"
+    reason = task.get("StoppedReason") or container.get("Reason") or ""
+    if error_name == "States.Timeout":
+        return Failure(
+            "TRANSCODE_TIMEOUT",
+            f"Transcoding the {job_name} rendition ran past its time limit and was stopped, "
+            "on every attempt. Reprocess the video; if it fails again, re-export it and upload.",
+        )
+    detail = f"exit code {exit_code}" if exit_code is not None else "no exit code"
+    if reason:
+        detail += f", {reason}"
+    return Failure(
+        "TRANSCODE_FAILED",
+        f"Transcoding the {job_name} rendition failed on every attempt ({detail}). The source "
+        f"may be damaged or use an unsupported codec: re-export it and upload again. The "
+        f"transcoder's log for task {task.get('TaskArn', '?')} has FFmpeg's message.",
+    )
+
+
+def _job_name(task: dict[str, Any]) -> str | None:
+    overrides = task.get("Overrides", {}).get("ContainerOverrides", [])
+    for override in overrides:
+        for variable in override.get("Environment", []):
+            if variable.get("Name") == JOB_ENV_VAR:
+                job = _json_or_none(variable.get("Value", ""))
+                if isinstance(job, dict):
+                    return str(job.get("rendition", {}).get("name") or "") or None
+    return None
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def remove_unpublished_outputs(s3: S3Client, bucket: str, video_id: str) -> int:
+    """Deletes everything under the video's media prefix; nothing there was published."""
+    removed = 0
+    paginator = s3.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket, Prefix=f"{video_id}/"):
+        keys: list[ObjectIdentifierTypeDef] = [
+            {"Key": item["Key"]} for item in page.get("Contents", [])
+        ]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+            removed += len(keys)
+    return removed
+
+
+def record_failure(s3: S3Client, media_bucket: str, request: FailureRequest) -> Failure:
+    failure = describe_failure(request.error, request.execution_arn)
+    marked = videos.mark_failed(
+        request.video_id, error_code=failure.code, error_message=failure.message
+    )
+    if marked is not None:  # never touch the media of a video that finished meanwhile
+        remove_unpublished_outputs(s3, media_bucket, request.video_id)
+    return failure

@@ -1,0 +1,27 @@
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lambdas.core import videos
+from lambdas.core.observability import logger, tracer
+from lambdas.pipeline.clients import pipeline_adapters
+from lambdas.pipeline.probe import ProbeRequest, plan_jobs, probe_source
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=ProbeRequest)
+def lambda_handler(event: ProbeRequest, context: LambdaContext) -> dict[str, Any]:
+    settings, s3 = pipeline_adapters()
+    logger.append_keys(video_id=event.video_id)
+    source = probe_source(s3, settings, event)
+    videos.record_source_facts(
+        event.video_id,
+        duration_seconds=source.duration_seconds,
+        width=source.display_width,
+        height=source.display_height,
+    )
+    plan = plan_jobs(event, source, settings)
+    logger.info("planned", extra={"jobs": [job.name for job in plan.jobs]})
+    return plan.model_dump(mode="json")

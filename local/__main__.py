@@ -1,0 +1,108 @@
+"""python -m local up | process FILE | token --user NAME"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from local.config import OfflineConfig
+
+
+def _process(args: argparse.Namespace) -> int:
+    from local.client import ApiClient, ApiError
+    from local.media import download_media
+    from local.stack import OfflineStack
+
+    source = Path(args.file)
+    if not source.is_file():
+        print(f"no such file: {source}", file=sys.stderr)
+        return 2
+    with OfflineStack(OfflineConfig()) as stack:
+        client = ApiClient(stack.api_url, stack.token(args.user))
+        try:
+            created = client.create_video(source, args.title or source.stem, args.content_type)
+        except ApiError as error:
+            print(json.dumps(error.body, indent=2))
+            return 1
+        video_id = created["video"]["id"]
+        logging.info("created video %s; uploading %s", video_id, source)
+        client.upload(created["upload"], source)
+        video = client.wait_until_done(video_id, timeout_seconds=args.timeout)
+        stack.wait_for_executions(timeout_seconds=120)
+        video = client.get_video(video_id)
+        if args.out and video["status"] == "COMPLETED":
+            copied = download_media(
+                stack.client("s3"), stack.config.names.media_bucket, video_id, Path(args.out)
+            )
+            logging.info("copied %d media files into %s", copied, args.out)
+        print(json.dumps(video, indent=2))
+        return 0 if video["status"] == "COMPLETED" else 1
+
+
+def _up(args: argparse.Namespace) -> int:
+    from local.stack import OfflineStack
+
+    config = OfflineConfig(api_port=args.api_port)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    with OfflineStack(config) as stack:
+        print(f"API      {stack.api_url}")
+        print(f"AWS      {stack.endpoint_url}  (moto: S3, DynamoDB, SQS, Step Functions, ECS)")
+        print("token    python -m local token --user alice")
+        print("Ctrl-C stops the stack.", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stopping.wait()
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from local.auth import LocalIssuer
+
+    issuer = LocalIssuer(OfflineConfig().state_dir / "jwt-signing-key.pem")
+    print(issuer.issue(args.user, seconds=args.seconds))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="run the offline stack in the foreground")
+    up.add_argument("--api-port", type=int, default=8080)
+    up.set_defaults(run=_up)
+
+    process = commands.add_parser("process", help="upload FILE and wait for its outcome")
+    process.add_argument("file")
+    process.add_argument("--title")
+    process.add_argument("--out", help="copy the video's media outputs into this folder")
+    process.add_argument("--user", default="local-cli")
+    process.add_argument("--content-type", help="override the type guessed from the name")
+    process.add_argument("--timeout", type=float, default=3600)
+    process.set_defaults(run=_process)
+
+    token = commands.add_parser("token", help="print a bearer token for a local user")
+    token.add_argument("--user", required=True)
+    token.add_argument("--seconds", type=int, default=3600)
+    token.set_defaults(run=_token)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("werkzeug", "botocore", "urllib3", "moto"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

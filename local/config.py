@@ -1,0 +1,51 @@
+"""Names and settings of the offline stack: one place, mirrored from what cdk/ deploys."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ASL_PATH = REPO_ROOT / "stepfunctions" / "pipeline.asl.json"
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class Names:
+    uploads_bucket: str = "streamforge-uploads"
+    media_bucket: str = "streamforge-media"
+    table: str = "streamforge-videos"
+    dead_letter_queue: str = "streamforge-failed-videos"
+    upload_events_queue: str = "streamforge-upload-events"
+    upload_rule: str = "streamforge-source-uploaded"
+    cluster: str = "streamforge"
+    task_family: str = "streamforge-transcoder"
+    container: str = "transcoder"
+    state_machine: str = "streamforge-pipeline"
+    api_function: str = "streamforge-api"
+    probe_function: str = "streamforge-probe"
+    finalise_function: str = "streamforge-finalise"
+    record_failure_function: str = "streamforge-record-failure"
+
+
+@dataclass(frozen=True)
+class OfflineConfig:
+    state_dir: Path = REPO_ROOT / ".local-state"
+    host: str = "127.0.0.1"
+    moto_port: int = 0  # 0: pick a free port
+    api_port: int = 0
+    names: Names = field(default_factory=Names)
+    x264_preset: str = "veryfast"
+    max_parallel_jobs: int = 2  # one machine: two FFmpeg processes keep two cores busy
+    job_timeout_min_seconds: int = 600
+    # The transcoder container's command; tests swap in a fault-injecting wrapper.
+    transcoder_entrypoint: tuple[str, ...] = ("python", "-m", "transcoder")

@@ -1,0 +1,249 @@
+"""An API Gateway (HTTP API, payload 2.0) emulator on loopback.
+
+It does what the deployed HTTP API does in front of the API Lambda: routes (the same
+public/protected split as cdk/), the JWT authorizer's check, CORS, the v2 event, and the
+Lambda's response mapped back to HTTP. One handler invocation at a time, like one warm
+Lambda instance: the Powertools resolver keeps the current event on the app object.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from local.auth import InvalidToken, LocalIssuer
+from local.engine_hooks import LocalLambdaContext
+
+log = logging.getLogger("streamforge.local.gateway")
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+PUBLIC_ROUTES = (
+    re.compile(r"^GET /catalog(/.*)?$"),
+    re.compile(r"^GET /openapi\.json$"),
+)
+PROTECTED_PREFIXES = ("/videos",)
+CORS_METHODS = "GET,POST,PUT,PATCH,DELETE,OPTIONS"
+CORS_HEADERS = "authorization,content-type,idempotency-key"
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def build_event(  # noqa: PLR0917 - one argument per part of the request
+    method: str,
+    raw_path: str,
+    query: str,
+    headers: dict[str, str],
+    body: bytes,
+    claims: dict[str, Any] | None,
+    source_ip: str,
+) -> dict[str, Any]:
+    now = time.time()
+    is_text = not body or _is_text(headers.get("content-type", ""))
+    parameters: dict[str, str] = {}
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        parameters[key] = f"{parameters[key]},{value}" if key in parameters else value
+    context: dict[str, Any] = {
+        "accountId": "123456789012",
+        "apiId": "local",
+        "domainName": headers.get("host", "localhost"),
+        "domainPrefix": "local",
+        "http": {
+            "method": method,
+            "path": raw_path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": source_ip,
+            "userAgent": headers.get("user-agent", ""),
+        },
+        "requestId": str(uuid.uuid4()),
+        "routeKey": "$default",
+        "stage": "$default",
+        "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+        "timeEpoch": int(now * 1000),
+    }
+    if claims is not None:
+        context["authorizer"] = {
+            "jwt": {"claims": {k: str(v) for k, v in claims.items()}, "scopes": None}
+        }
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": raw_path,
+        "rawQueryString": query,
+        "headers": headers,
+        "queryStringParameters": parameters or None,
+        "requestContext": context,
+        "body": body.decode() if is_text else base64.b64encode(body).decode(),
+        "isBase64Encoded": not is_text,
+    }
+
+
+def _is_text(content_type: str) -> bool:
+    return content_type.startswith("text/") or "json" in content_type or not content_type
+
+
+def requires_token(method: str, path: str) -> bool:
+    route = f"{method} {path}"
+    return not any(pattern.match(route) for pattern in PUBLIC_ROUTES)
+
+
+class GatewayServer:
+    def __init__(
+        self,
+        handler: Handler,
+        issuer: LocalIssuer,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        allowed_origins: Sequence[str] = (),
+    ):
+        self._handler = handler
+        self._issuer = issuer
+        self._allowed_origins = tuple(allowed_origins)
+        self._invoke_lock = threading.Lock()
+        self._server = ThreadingHTTPServer((host, port), self._request_handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def allow_origin(self, origin: str) -> None:
+        self._allowed_origins = (*self._allowed_origins, origin)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        context = LocalLambdaContext(
+            function_name="streamforge-api",
+            invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:streamforge-api",
+            timeout_seconds=30,
+        )
+        with self._invoke_lock:
+            return self._handler(event, context)
+
+    def _request_handler_class(self) -> type[BaseHTTPRequestHandler]:
+        gateway = self
+
+        class RequestHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                log.debug("%s " + format, self.address_string(), *args)
+
+            def _cors_headers(self) -> dict[str, str]:
+                origin = self.headers.get("Origin")
+                if origin and origin in gateway._allowed_origins:
+                    return {
+                        "Access-Control-Allow-Origin": origin,
+                        "Access-Control-Expose-Headers": "location",
+                        "Vary": "Origin",
+                    }
+                return {}
+
+            def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+                self.send_response(status)
+                for name, value in {**headers, **self._cors_headers()}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _send_json(self, status: int, payload: dict[str, Any]) -> None:
+                body = json.dumps(payload).encode()
+                self._send(status, {"Content-Type": "application/json"}, body)
+
+            def do_OPTIONS(self) -> None:
+                cors = self._cors_headers()
+                if not cors:
+                    self._send(HTTPStatus.NO_CONTENT, {}, b"")
+                    return
+                self._send(
+                    HTTPStatus.NO_CONTENT,
+                    {
+                        "Access-Control-Allow-Methods": CORS_METHODS,
+                        "Access-Control-Allow-Headers": CORS_HEADERS,
+                        "Access-Control-Max-Age": "600",
+                    },
+                    b"",
+                )
+
+            def _handle(self) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                if length > MAX_BODY_BYTES:
+                    self._send_json(
+                        HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": "Request too long"}
+                    )
+                    self.close_connection = True
+                    return
+                body = self.rfile.read(length) if length else b""
+                claims = None
+                if requires_token(self.command, parts.path):
+                    claims = self._authorize()
+                    if claims is None:
+                        return
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                event = build_event(
+                    self.command,
+                    parts.path,
+                    parts.query,
+                    headers,
+                    body,
+                    claims,
+                    self.client_address[0],
+                )
+                try:
+                    response = gateway.invoke(event)
+                except Exception:
+                    log.exception("API handler raised")
+                    self._send_json(
+                        HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "Internal Server Error"}
+                    )
+                    return
+                self._reply(response)
+
+            def _authorize(self) -> dict[str, Any] | None:
+                header = self.headers.get("Authorization", "")
+                scheme, _, token = header.partition(" ")
+                if scheme.lower() != "bearer" or not token:
+                    self._send_json(HTTPStatus.UNAUTHORIZED, {"message": "Unauthorized"})
+                    return None
+                try:
+                    return gateway._issuer.verify(token.strip())
+                except InvalidToken:
+                    self._send_json(HTTPStatus.UNAUTHORIZED, {"message": "Unauthorized"})
+                    return None
+
+            def _reply(self, response: dict[str, Any]) -> None:
+                body_text = response.get("body") or ""
+                body = (
+                    base64.b64decode(body_text)
+                    if response.get("isBase64Encoded")
+                    else str(body_text).encode()
+                )
+                headers = {k: str(v) for k, v in (response.get("headers") or {}).items()}
+                for name, values in (response.get("multiValueHeaders") or {}).items():
+                    headers[name] = ", ".join(str(v) for v in values)
+                self._send(int(response.get("statusCode", 200)), headers, body)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
+
+        return RequestHandler

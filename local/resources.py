@@ -1,0 +1,210 @@
+"""Creates, in moto, the same resources cdk/ deploys, and the state machine from the ASL file."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from lambdas.core.models import VideoRecord, use_table
+from local.config import ACCOUNT, ASL_PATH, REGION, OfflineConfig
+
+LAMBDA_HANDLERS = {
+    "api_function": "lambdas.api.handler.lambda_handler",
+    "probe_function": "lambdas.pipeline.probe_handler.lambda_handler",
+    "finalise_function": "lambdas.pipeline.finalise_handler.lambda_handler",
+    "record_failure_function": "lambdas.pipeline.failure_handler.lambda_handler",
+}
+
+
+@dataclass(frozen=True)
+class Deployed:
+    dead_letter_queue_url: str
+    upload_events_queue_url: str
+    state_machine_arn: str
+    function_arns: dict[str, str]
+
+
+def function_environment(config: OfflineConfig) -> dict[str, str]:
+    """What CDK sets on the functions, with local values."""
+    names = config.names
+    return {
+        "VIDEOS_TABLE_NAME": names.table,
+        "UPLOADS_BUCKET": names.uploads_bucket,
+        "MEDIA_BUCKET": names.media_bucket,
+        "X264_PRESET": config.x264_preset,
+        "MAX_PARALLEL_JOBS": str(config.max_parallel_jobs),
+        "JOB_TIMEOUT_MIN_SECONDS": str(config.job_timeout_min_seconds),
+        "POWERTOOLS_SERVICE_NAME": "streamforge",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "LOG_LEVEL": "INFO",
+    }
+
+
+def load_definition(substitutions: dict[str, str], path: Path = ASL_PATH) -> str:
+    """The very file CDK deploys, with the same ${Placeholders} filled with local values."""
+    text = path.read_text()
+    for name, value in substitutions.items():
+        text = text.replace("${" + name + "}", value)
+    if "${" in text:
+        start = text.index("${")
+        raise ValueError(f"unfilled placeholder in {path.name}: {text[start : start + 40]}")
+    json.loads(text)
+    return text
+
+
+def _empty_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README", "handlers run in-process from lambdas/")
+    return buffer.getvalue()
+
+
+def deploy(session: boto3.Session, endpoint_url: str, config: OfflineConfig) -> Deployed:
+    names = config.names
+
+    def client(service: str) -> Any:
+        return session.client(service, endpoint_url=endpoint_url, region_name=REGION)
+
+    s3, sqs, events = client("s3"), client("sqs"), client("events")
+    for bucket in (names.uploads_bucket, names.media_bucket):
+        s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_cors(
+        Bucket=names.uploads_bucket,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedMethods": ["PUT", "GET", "HEAD"],
+                    "AllowedOrigins": ["*"],  # offline only: the web app runs on a random port
+                    "AllowedHeaders": ["*"],
+                    "ExposeHeaders": ["ETag"],
+                }
+            ]
+        },
+    )
+    s3.put_bucket_notification_configuration(
+        Bucket=names.uploads_bucket,
+        NotificationConfiguration={"EventBridgeConfiguration": {}},
+    )
+
+    use_table(names.table, REGION)
+    if not VideoRecord.exists():
+        VideoRecord.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+
+    dlq_url = sqs.create_queue(QueueName=names.dead_letter_queue)["QueueUrl"]
+    events_url = sqs.create_queue(QueueName=names.upload_events_queue)["QueueUrl"]
+    events_arn = sqs.get_queue_attributes(QueueUrl=events_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    # On AWS the rule targets the state machine; moto does not start executions from a rule,
+    # so offline it targets a queue that local/upload_events.py turns into executions.
+    events.put_rule(
+        Name=names.upload_rule,
+        EventPattern=json.dumps(
+            {
+                "source": ["aws.s3"],
+                "detail-type": ["Object Created"],
+                "detail": {
+                    "bucket": {"name": [names.uploads_bucket]},
+                    "object": {"key": [{"suffix": "/source"}]},
+                },
+            }
+        ),
+    )
+    events.put_targets(Rule=names.upload_rule, Targets=[{"Id": "pipeline", "Arn": events_arn}])
+
+    role_arn = client("iam").create_role(
+        RoleName="streamforge-local",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]["Arn"]
+
+    lambda_client = client("lambda")
+    environment = function_environment(config)
+    function_arns = {}
+    for attribute, handler in LAMBDA_HANDLERS.items():
+        name = getattr(names, attribute)
+        function_arns[attribute] = lambda_client.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler=handler,
+            Code={"ZipFile": _empty_zip()},
+            Timeout=900,
+            MemorySize=1024,
+            Environment={"Variables": environment},
+        )["FunctionArn"]
+
+    ec2 = client("ec2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    # as CDK's VPC does; moto's awsvpc tasks also need it for their network interface
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
+    subnet_ids = [
+        ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"10.42.{index}.0/24")["Subnet"]["SubnetId"]
+        for index in (1, 2)
+    ]
+    security_group_id = ec2.create_security_group(
+        GroupName="streamforge-transcoder", Description="no ingress", VpcId=vpc_id
+    )["GroupId"]
+
+    ecs = client("ecs")
+    cluster_arn = ecs.create_cluster(clusterName=names.cluster)["cluster"]["clusterArn"]
+    task_definition_arn = ecs.register_task_definition(
+        family=names.task_family,
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="2048",
+        memory="4096",
+        containerDefinitions=[
+            {
+                "name": names.container,
+                "image": "streamforge-transcoder:local",
+                "essential": True,
+                "cpu": 2048,
+                "memory": 4096,
+                "entryPoint": list(config.transcoder_entrypoint),
+                "environment": [
+                    {"name": "UPLOADS_BUCKET", "value": names.uploads_bucket},
+                    {"name": "MEDIA_BUCKET", "value": names.media_bucket},
+                    # offline the "task role" is moto's test credentials at the local endpoint
+                    {"name": "AWS_ENDPOINT_URL", "value": endpoint_url},
+                    {"name": "AWS_ACCESS_KEY_ID", "value": "local"},
+                    {"name": "AWS_SECRET_ACCESS_KEY", "value": "local"},
+                    {"name": "AWS_DEFAULT_REGION", "value": REGION},
+                    {"name": "AWS_REGION", "value": REGION},
+                ],
+            }
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+
+    definition = load_definition(
+        {
+            "VideosTableName": names.table,
+            "ProbeFunctionArn": function_arns["probe_function"],
+            "FinaliseFunctionArn": function_arns["finalise_function"],
+            "RecordFailureFunctionArn": function_arns["record_failure_function"],
+            "DeadLetterQueueUrl": dlq_url,
+            "ClusterArn": cluster_arn,
+            "TaskDefinitionArn": task_definition_arn,
+            "ContainerName": names.container,
+            "SubnetId1": subnet_ids[0],
+            "SubnetId2": subnet_ids[1],
+            "SecurityGroupId": security_group_id,
+        }
+    )
+    state_machine_arn = client("stepfunctions").create_state_machine(
+        name=names.state_machine,
+        definition=definition,
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/streamforge-local",
+    )["stateMachineArn"]
+    return Deployed(
+        dead_letter_queue_url=dlq_url,
+        upload_events_queue_url=events_url,
+        state_machine_arn=state_machine_arn,
+        function_arns=function_arns,
+    )

@@ -1,0 +1,160 @@
+"""The offline stack: moto as the AWS endpoint, the workflow in moto's interpreter, the API
+behind the gateway emulator. Start it, use it over HTTP, stop it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from types import TracebackType
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from lambdas.api.handler import lambda_handler as api_handler
+from local import engine_hooks
+from local.auth import LocalIssuer
+from local.config import REGION, OfflineConfig, free_port
+from local.gateway import GatewayServer
+from local.resources import Deployed, deploy, function_environment
+from local.upload_events import UploadEventPump
+
+log = logging.getLogger("streamforge.local")
+
+TERMINAL_EXECUTION_STATES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+class OfflineStack:
+    def __init__(self, config: OfflineConfig | None = None):
+        self.config = config or OfflineConfig()
+        self.endpoint_url = ""
+        self.deployed: Deployed | None = None
+        self.issuer = LocalIssuer(self.config.state_dir / "jwt-signing-key.pem")
+        self._moto: ThreadedMotoServer | None = None
+        self._pump: UploadEventPump | None = None
+        self.gateway: GatewayServer | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> OfflineStack:
+        config = self.config
+        port = config.moto_port or free_port()
+        self.endpoint_url = f"http://{config.host}:{port}"
+        # In-process handlers and moto's own clients reach AWS through these, as on Lambda.
+        os.environ.update(
+            {
+                "MOTO_PORT": str(port),
+                "AWS_ENDPOINT_URL": self.endpoint_url,
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                **function_environment(config),
+            }
+        )
+        # moto logs each failed state with its whole parse tree; the execution history says it.
+        logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
+        self._moto = ThreadedMotoServer(ip_address=config.host, port=port, verbose=False)
+        self._moto.start()
+        engine_hooks.install(
+            engine_hooks.TaskLauncher(
+                endpoint_url=self.endpoint_url,
+                log_dir=config.state_dir / "task-logs",
+                region=REGION,
+                base_environment={"PYTHONPATH": _transcoder_pythonpath()},
+            )
+        )
+        self.deployed = deploy(boto3.Session(), self.endpoint_url, config)
+        self._pump = UploadEventPump(
+            self.client("sqs"),
+            self.client("stepfunctions"),
+            self.deployed.upload_events_queue_url,
+            self.deployed.state_machine_arn,
+        )
+        self._pump.start()
+        self.gateway = GatewayServer(
+            api_handler, self.issuer, host=config.host, port=config.api_port
+        )
+        self.gateway.start()
+        log.info("offline stack up: api %s, aws %s", self.gateway.url, self.endpoint_url)
+        return self
+
+    def stop(self) -> None:
+        if self._pump:
+            self._pump.stop()
+        self.wait_for_executions(timeout_seconds=0)
+        engine_hooks.stop_all_tasks()
+        if self.gateway:
+            self.gateway.stop()
+        if self._moto:
+            self._moto.stop()
+
+    def __enter__(self) -> OfflineStack:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- helpers for people and tests -----------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        assert self.gateway is not None, "the stack is not started"
+        return self.gateway.url
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=REGION)
+
+    def token(self, user: str) -> str:
+        return self.issuer.issue(user)
+
+    def executions(self) -> list[dict[str, Any]]:
+        assert self.deployed is not None
+        sfn = self.client("stepfunctions")
+        pages = sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=self.deployed.state_machine_arn
+        )
+        return [execution for page in pages for execution in page["executions"]]
+
+    def wait_for_executions(self, timeout_seconds: float = 600) -> list[dict[str, Any]]:
+        """Waits until the upload queue is drained and no execution is running. Never leave
+        moto while one runs: its interpreter thread would outlive the server."""
+        deadline = time.monotonic() + timeout_seconds
+        while True:
+            pending = self._pending_upload_events()
+            executions = self.executions() if self.deployed else []
+            running = [e for e in executions if e["status"] not in TERMINAL_EXECUTION_STATES]
+            if not running and not pending:
+                return executions
+            if time.monotonic() >= deadline:
+                if timeout_seconds:
+                    raise TimeoutError(f"{len(running)} executions still running")
+                for execution in running:  # shutting down: stop what is left
+                    self.client("stepfunctions").stop_execution(
+                        executionArn=execution["executionArn"], cause="offline stack stopping"
+                    )
+                return executions
+            time.sleep(0.5)
+
+    def _pending_upload_events(self) -> int:
+        if not self.deployed:
+            return 0
+        attributes = self.client("sqs").get_queue_attributes(
+            QueueUrl=self.deployed.upload_events_queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(value) for value in attributes.values())
+
+
+def _transcoder_pythonpath() -> str:
+    from local.config import REPO_ROOT
+
+    paths = [str(REPO_ROOT / "transcoder_image"), str(REPO_ROOT)]
+    existing = os.environ.get("PYTHONPATH")
+    return os.pathsep.join([*paths, existing] if existing else paths)

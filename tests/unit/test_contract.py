@@ -1,0 +1,152 @@
+"""The two sides of the job contract accept each other's JSON.
+
+`lambdas/pipeline/contract.py` (state machine, probe, finaliser) and
+`transcoder_image/transcoder/contract.py` (the container) are deliberate copies.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pytest
+from pydantic import BaseModel
+from transcoder import contract as transcoder
+
+from lambdas.pipeline import contract as pipeline
+
+MODEL_PAIRS = [
+    (pipeline.TranscodeJob, transcoder.TranscodeJob),
+    (pipeline.VideoRendition, transcoder.VideoRendition),
+    (pipeline.AudioRendition, transcoder.AudioRendition),
+    (pipeline.JobResult, transcoder.JobResult),
+]
+
+VIDEO_JOB = pipeline.TranscodeJob(
+    video_id="vid-1",
+    source_key="vid-1/source.mov",
+    output_prefix="vid-1/hls/720p/",
+    segment_seconds=4,
+    gop_seconds=2.0,
+    rendition=pipeline.VideoRendition(
+        name="720p",
+        width=1280,
+        height=720,
+        frame_rate=29.97,
+        crf=22,
+        max_bitrate_kbps=3000,
+        preset="medium",
+    ),
+)
+AUDIO_JOB = pipeline.TranscodeJob(
+    video_id="vid-1",
+    source_key="vid-1/source.mov",
+    output_prefix="vid-1/hls/audio/",
+    rendition=pipeline.AudioRendition(bitrate_kbps=96, channels=1, sample_rate=44100),
+)
+
+VIDEO_RESULT = transcoder.JobResult(
+    video_id="vid-1",
+    name="720p",
+    kind="video",
+    playlist_key="vid-1/hls/720p/index.m3u8",
+    init_key="vid-1/hls/720p/init.mp4",
+    segment_keys=["vid-1/hls/720p/seg_00000.m4s", "vid-1/hls/720p/seg_00001.m4s"],
+    codecs="avc1.64001f",
+    duration_seconds=7.5,
+    target_duration=4,
+    average_bitrate_bps=2_100_000,
+    peak_bitrate_bps=2_900_000,
+    output_bytes=1_970_000,
+    width=1280,
+    height=720,
+    frame_rate=29.97,
+    encode_wall_seconds=6.2,
+    encode_cpu_seconds=11.9,
+    peak_memory_bytes=300 * 2**20,
+)
+AUDIO_RESULT = transcoder.JobResult(
+    video_id="vid-1",
+    name="audio",
+    kind="audio",
+    playlist_key="vid-1/hls/audio/index.m3u8",
+    init_key="vid-1/hls/audio/init.mp4",
+    segment_keys=["vid-1/hls/audio/seg_00000.m4s"],
+    codecs="mp4a.40.2",
+    duration_seconds=3.03,
+    target_duration=3,
+    average_bitrate_bps=129_000,
+    peak_bitrate_bps=129_000,
+    output_bytes=50_000,
+    encode_wall_seconds=0.2,
+    encode_cpu_seconds=0.15,
+    peak_memory_bytes=60 * 2**20,
+)
+
+
+def _without_prose(schema: Any) -> Any:
+    """The schema minus titles and descriptions: docstrings may differ, the data may not."""
+    if isinstance(schema, dict):
+        return {
+            key: _without_prose(value)
+            for key, value in schema.items()
+            if key not in {"title", "description"}
+        }
+    if isinstance(schema, list):
+        return [_without_prose(item) for item in schema]
+    return schema
+
+
+@pytest.mark.parametrize("mode", ["validation", "serialization"])
+@pytest.mark.parametrize(
+    ("pipeline_model", "transcoder_model"), MODEL_PAIRS, ids=lambda m: m.__name__
+)
+def test_json_schemas_match(
+    pipeline_model: type[BaseModel],
+    transcoder_model: type[BaseModel],
+    mode: Literal["validation", "serialization"],
+) -> None:
+    ours = _without_prose(pipeline_model.model_json_schema(mode=mode))
+    theirs = _without_prose(transcoder_model.model_json_schema(mode=mode))
+
+    # Named separately first, so a failure says which field drifted.
+    assert ours["properties"].keys() == theirs["properties"].keys()
+    assert ours.get("required", []) == theirs.get("required", [])
+    for name, field in ours["properties"].items():
+        assert field == theirs["properties"][name], name
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("job", [VIDEO_JOB, AUDIO_JOB], ids=["video", "audio"])
+def test_a_planned_job_is_read_by_the_transcoder(job: pipeline.TranscodeJob) -> None:
+    # Given the JSON the state machine passes in STREAMFORGE_JOB
+    payload = job.model_dump_json()
+
+    # When the transcoder parses it
+    parsed = transcoder.TranscodeJob.model_validate_json(payload)
+
+    # Then nothing is lost or changed on the way
+    assert parsed.model_dump(mode="json") == job.model_dump(mode="json")
+    assert parsed.name == job.name
+    assert type(parsed.rendition).__name__ == type(job.rendition).__name__
+
+
+@pytest.mark.parametrize("result", [VIDEO_RESULT, AUDIO_RESULT], ids=["video", "audio"])
+def test_a_transcoder_result_is_read_by_the_finaliser(result: transcoder.JobResult) -> None:
+    payload = result.model_dump_json()
+
+    parsed = pipeline.JobResult.model_validate_json(payload)
+
+    assert parsed.model_dump(mode="json") == result.model_dump(mode="json")
+
+
+def test_both_sides_agree_on_where_results_go_and_what_carries_the_job() -> None:
+    assert transcoder.JOB_ENV_VAR == pipeline.JOB_ENV_VAR
+    assert transcoder.result_key("vid-1", "720p") == pipeline.result_key("vid-1", "720p")
+
+
+def test_the_transcoder_rejects_fields_it_does_not_know() -> None:
+    # Both sides forbid extra fields: a field added on one side only fails here, loudly.
+    payload = VIDEO_JOB.model_dump(mode="json") | {"surprise": 1}
+
+    with pytest.raises(ValueError, match="surprise"):
+        transcoder.TranscodeJob.model_validate(payload)

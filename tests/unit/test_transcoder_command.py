@@ -1,0 +1,378 @@
+"""The transcoder's pure parts: FFmpeg arguments, playlist reading, codec strings, bitrates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from transcoder.codecs import avc1_codec, codec_string, frame_rate, mp4a_codec, parse_hexdump
+from transcoder.command import (
+    MEDIA_START_SECONDS,
+    UnsupportedJobError,
+    build_ffmpeg_command,
+    build_probe_command,
+    concat_target,
+    frame_rate_arg,
+    gop_frames,
+)
+from transcoder.contract import AudioRendition, TranscodeJob
+from transcoder.playlist import (
+    Segment,
+    average_bitrate_bps,
+    parse_media_playlist,
+    peak_bitrate_bps,
+)
+from transcoder.runner import redact
+from transcoder.storage import content_type
+
+OUT = Path("/work/out")
+URL = "https://uploads.s3.amazonaws.com/v1/source.mov?X-Amz-Signature=abc"
+
+
+def video_job(**changes: Any) -> TranscodeJob:
+    """A 720p job; keyword arguments replace rendition or job fields by name."""
+    rendition: dict[str, Any] = {
+        "kind": "video",
+        "name": "720p",
+        "width": 1280,
+        "height": 720,
+        "frame_rate": 25.0,
+        "crf": 22,
+        "max_bitrate_kbps": 3000,
+        "preset": "medium",
+    }
+    job: dict[str, Any] = {
+        "video_id": "v1",
+        "source_key": "v1/source.mov",
+        "output_prefix": "v1/hls/720p/",
+        "segment_seconds": 4,
+        "gop_seconds": 2.0,
+        "rendition": rendition,
+    }
+    for key, value in changes.items():
+        (rendition if key in rendition else job)[key] = value
+    return TranscodeJob.model_validate(job)
+
+
+def audio_job() -> TranscodeJob:
+    return TranscodeJob(
+        video_id="v1",
+        source_key="v1/source.mov",
+        output_prefix="v1/hls/audio/",
+        rendition=AudioRendition(bitrate_kbps=96, channels=2, sample_rate=44100),
+    )
+
+
+def option(command: list[str], name: str) -> str:
+    """The value that follows `name`, which must occur exactly once."""
+    assert command.count(name) == 1, f"{name} occurs {command.count(name)} times"
+    return command[command.index(name) + 1]
+
+
+# --- FFmpeg command -------------------------------------------------------------------
+
+
+def test_video_command_reads_the_url_and_writes_an_fmp4_vod_playlist() -> None:
+    command = build_ffmpeg_command(video_job(), URL, OUT, ffmpeg="/opt/ffmpeg")
+
+    assert command[0] == "/opt/ffmpeg"
+    assert option(command, "-i") == URL
+    assert {"-hide_banner", "-nostdin", "-y"} <= set(command)
+    assert option(command, "-f") == "hls"
+    assert option(command, "-hls_time") == "4"
+    assert option(command, "-hls_playlist_type") == "vod"
+    assert option(command, "-hls_segment_type") == "fmp4"
+    assert option(command, "-hls_fmp4_init_filename") == "init.mp4"
+    assert option(command, "-hls_segment_filename") == "/work/out/seg_%05d.m4s"
+    assert option(command, "-hls_flags") == "independent_segments"
+    assert command[-1] == "/work/out/index.m3u8"
+
+
+def test_video_command_maps_the_first_video_stream_only() -> None:
+    command = build_ffmpeg_command(video_job(), URL, OUT)
+
+    assert option(command, "-map") == "0:v:0"
+    assert "-an" in command
+
+
+def test_video_command_scales_exactly_to_8_bit_square_pixels() -> None:
+    command = build_ffmpeg_command(video_job(width=854, height=480), URL, OUT)
+
+    filters = option(command, "-vf").split(",")
+    assert filters == ["fps=25", "scale=854:480:flags=lanczos", "setsar=1", "format=yuv420p"]
+
+
+def test_video_command_is_x264_high_crf_capped_by_maxrate_with_twice_the_buffer() -> None:
+    command = build_ffmpeg_command(video_job(crf=23, max_bitrate_kbps=1400), URL, OUT)
+
+    assert option(command, "-c:v") == "libx264"
+    assert option(command, "-profile:v") == "high"
+    assert option(command, "-preset") == "medium"
+    assert option(command, "-crf") == "23"
+    assert option(command, "-maxrate") == "1400k"
+    assert option(command, "-bufsize") == "2800k"
+
+
+@pytest.mark.parametrize(
+    ("frame_rate", "gop_seconds", "frames"),
+    [(25.0, 2.0, 50), (30.0, 2.0, 60), (29.97, 2.0, 60), (23.976, 2.0, 48), (50.0, 1.0, 50)],
+)
+def test_gop_is_fixed_in_frames_from_the_output_frame_rate(
+    frame_rate: float, gop_seconds: float, frames: int
+) -> None:
+    job = video_job(frame_rate=frame_rate, gop_seconds=gop_seconds, segment_seconds=4)
+
+    command = build_ffmpeg_command(job, URL, OUT)
+
+    assert option(command, "-g") == str(frames)
+    assert option(command, "-keyint_min") == str(frames)
+    assert option(command, "-sc_threshold") == "0"
+    assert option(command, "-force_key_frames") == f"expr:gte(t,n_forced*{gop_seconds:g})"
+
+
+@pytest.mark.parametrize(
+    ("rate", "arg"),
+    [(25.0, "25"), (29.97, "30000/1001"), (29.97002997, "30000/1001"), (23.976, "24000/1001"),
+     (59.94, "60000/1001"), (12.5, "25/2"), (60.0, "60")],
+)  # fmt: skip
+def test_frame_rates_become_exact_rationals(rate: float, arg: str) -> None:
+    assert frame_rate_arg(rate) == arg
+
+
+def test_gop_frames_never_drops_below_one() -> None:
+    assert gop_frames(0.01, 25.0) == 1
+
+
+@pytest.mark.parametrize(("segment_seconds", "gop_seconds"), [(3, 2.0), (4, 3.0), (1, 2.0)])
+def test_segments_that_are_not_whole_gops_are_refused(
+    segment_seconds: int, gop_seconds: float
+) -> None:
+    job = video_job(segment_seconds=segment_seconds, gop_seconds=gop_seconds)
+
+    with pytest.raises(UnsupportedJobError, match="not a multiple"):
+        build_ffmpeg_command(job, URL, OUT)
+
+
+def test_audio_command_maps_the_first_audio_stream_to_aac_lc() -> None:
+    command = build_ffmpeg_command(audio_job(), URL, OUT)
+
+    assert option(command, "-map") == "0:a:0"
+    assert "-vn" in command
+    assert "-c:v" not in command
+    assert "-vf" not in command
+    assert option(command, "-c:a") == "aac"
+    assert option(command, "-b:a") == "96k"
+    assert option(command, "-ac") == "2"
+    assert option(command, "-ar") == "44100"
+    assert option(command, "-hls_segment_type") == "fmp4"
+    assert option(command, "-hls_time") == "4"
+
+
+def test_http_sources_reconnect_and_local_files_get_no_http_options() -> None:
+    remote = build_ffmpeg_command(video_job(), URL, OUT)
+    local = build_ffmpeg_command(video_job(), "/data/source.mov", OUT)
+
+    assert option(remote, "-reconnect") == "1"
+    assert option(remote, "-reconnect_streamed") == "1"
+    assert option(remote, "-reconnect_delay_max") == "5"
+    assert remote.index("-reconnect") < remote.index("-i")  # an input option
+    assert not any(arg.startswith(("-reconnect", "-rw_timeout")) for arg in local)
+
+
+@pytest.mark.parametrize("job", [video_job(), audio_job()], ids=["video", "audio"])
+def test_every_rendition_starts_its_media_timeline_at_the_same_offset(job: TranscodeJob) -> None:
+    command = build_ffmpeg_command(job, URL, OUT)
+
+    assert option(command, "-output_ts_offset") == str(MEDIA_START_SECONDS)
+    assert command.index("-output_ts_offset") > command.index("-i")  # an output option
+
+
+def test_probe_command_asks_for_streams_with_extradata_as_json() -> None:
+    command = build_probe_command("concat:/a/init.mp4|/a/seg_00000.m4s", ffprobe="fp")
+
+    assert command[0] == "fp"
+    assert {"-show_streams", "-show_data"} <= set(command)
+    assert option(command, "-of") == "json"
+    assert command[-1] == "concat:/a/init.mp4|/a/seg_00000.m4s"
+
+
+def test_concat_target_joins_paths_and_refuses_the_separator() -> None:
+    assert concat_target([Path("/a/init.mp4"), Path("/a/s.m4s")]) == "concat:/a/init.mp4|/a/s.m4s"
+    with pytest.raises(ValueError, match=r"containing '\|'"):
+        concat_target([Path("/a|b/init.mp4")])
+
+
+# --- playlist and bitrates ------------------------------------------------------------
+
+FFMPEG_PLAYLIST = """#EXTM3U
+#EXT-X-VERSION:7
+#EXT-X-TARGETDURATION:4
+#EXT-X-MEDIA-SEQUENCE:0
+#EXT-X-PLAYLIST-TYPE:VOD
+#EXT-X-INDEPENDENT-SEGMENTS
+#EXT-X-MAP:URI="init.mp4"
+#EXTINF:4.000000,
+seg_00000.m4s
+#EXTINF:4.000000,
+seg_00001.m4s
+#EXTINF:1.520000,
+seg_00002.m4s
+#EXT-X-ENDLIST
+"""
+
+
+def test_playlist_segments_durations_and_map_are_read() -> None:
+    playlist = parse_media_playlist(FFMPEG_PLAYLIST)
+
+    assert playlist.target_duration == 4
+    assert playlist.map_uri == "init.mp4"
+    assert playlist.ended
+    assert playlist.segments == (
+        Segment("seg_00000.m4s", 4.0),
+        Segment("seg_00001.m4s", 4.0),
+        Segment("seg_00002.m4s", 1.52),
+    )
+    assert playlist.duration_seconds == pytest.approx(9.52)
+
+
+def test_an_unfinished_playlist_is_reported_as_such() -> None:
+    playlist = parse_media_playlist(FFMPEG_PLAYLIST.replace("#EXT-X-ENDLIST\n", ""))
+
+    assert not playlist.ended
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("", "EXTM3U"),
+        ("#EXTM3U\n#EXTINF:4.0,\nseg.m4s\n", "TARGETDURATION"),
+        ("#EXTM3U\n#EXT-X-TARGETDURATION:4\nseg.m4s\n", "without EXTINF"),
+        ("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.0,\n", "without a segment"),
+        ("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MAP:BYTERANGE=1@0\n", "without URI"),
+    ],
+)
+def test_malformed_playlists_are_refused(text: str, error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        parse_media_playlist(text)
+
+
+def test_average_bitrate_is_bytes_over_duration() -> None:
+    assert average_bitrate_bps(1_000_000, 4.0) == 2_000_000
+    with pytest.raises(ValueError):
+        average_bitrate_bps(1, 0.0)
+
+
+def test_peak_bitrate_is_the_busiest_segment_and_never_below_the_average() -> None:
+    segments = [(1_000_000, 4.0), (1_500_000, 4.0), (400_000, 1.6)]
+
+    peak = peak_bitrate_bps(segments)
+
+    assert peak == 3_000_000
+    total = sum(size for size, _ in segments)
+    assert peak >= average_bitrate_bps(total, sum(seconds for _, seconds in segments))
+
+
+def test_peak_bitrate_needs_a_segment_with_duration() -> None:
+    with pytest.raises(ValueError):
+        peak_bitrate_bps([(100, 0.0)])
+
+
+# --- codec strings --------------------------------------------------------------------
+
+# What ffprobe -show_data printed for a 640x360 High@3.0 init segment and an AAC-LC one.
+H264_EXTRADATA = (
+    "\n00000000: 0164 001e ffe1 001a 6764 001e acd9 40a0  .d......gd....@.\n"
+    "00000010: 2ff9 7011 0000 0300 0100 0003 0032 0f16  /.p..........2..\n"
+    "00000020: 2d96 0100 0568 ef84 f2c0 fdf8 f800       -....h........\n"
+)
+AAC_EXTRADATA = "\n00000000: 1190 56e5 00                             ..V..\n"
+
+
+def test_hexdump_is_read_back_to_bytes() -> None:
+    data = parse_hexdump(H264_EXTRADATA)
+
+    assert len(data) == 46
+    assert data[:4] == bytes.fromhex("0164001e")
+    assert data[-2:] == bytes.fromhex("f800")
+
+
+def test_h264_codec_string_comes_from_the_avcc_record() -> None:
+    stream = {"codec_name": "h264", "profile": "High", "level": 30, "extradata": H264_EXTRADATA}
+
+    assert codec_string(stream) == "avc1.64001e"
+
+
+@pytest.mark.parametrize(
+    ("avcc", "expected"),
+    [
+        ("0164001f", "avc1.64001f"),  # High 3.1
+        ("01640028", "avc1.640028"),  # High 4.0
+        ("0142c01e", "avc1.42c01e"),  # Constrained Baseline 3.0
+        ("014d4029", "avc1.4d4029"),  # Main 4.1
+    ],
+)
+def test_avc1_is_profile_constraints_and_level_in_hex(avcc: str, expected: str) -> None:
+    assert avc1_codec(bytes.fromhex(avcc) + b"\xff\xe1") == expected
+
+
+def test_annex_b_extradata_is_not_mistaken_for_avcc() -> None:
+    with pytest.raises(ValueError, match="avcC"):
+        avc1_codec(bytes.fromhex("0000000167640028"))
+
+
+def test_aac_codec_string_carries_the_audio_object_type() -> None:
+    assert codec_string({"codec_name": "aac", "extradata": AAC_EXTRADATA}) == "mp4a.40.2"
+    assert mp4a_codec(bytes.fromhex("2b92")) == "mp4a.40.5"  # HE-AAC (SBR)
+    assert mp4a_codec(bytes.fromhex("f8e0")) == "mp4a.40.39"  # escaped: 32 + 7
+
+
+def test_unknown_codecs_are_refused() -> None:
+    with pytest.raises(ValueError, match="hevc"):
+        codec_string({"codec_name": "hevc", "extradata": ""})
+
+
+@pytest.mark.parametrize(
+    ("stream", "expected"),
+    [
+        ({"avg_frame_rate": "25/1", "r_frame_rate": "25/1"}, 25.0),
+        ({"avg_frame_rate": "30000/1001"}, 30000 / 1001),
+        ({"avg_frame_rate": "0/0", "r_frame_rate": "24/1"}, 24.0),
+        ({"avg_frame_rate": "0/0", "r_frame_rate": "0/0"}, None),
+    ],
+)
+def test_frame_rate_is_read_from_ffprobe_rationals(
+    stream: dict[str, str], expected: float | None
+) -> None:
+    assert frame_rate(stream) == expected
+
+
+# --- uploads and logs -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "expected"),
+    [
+        ("index.m3u8", "video", "application/vnd.apple.mpegurl"),
+        ("init.mp4", "video", "video/mp4"),
+        ("init.mp4", "audio", "audio/mp4"),
+        ("seg_00000.m4s", "video", "video/iso.segment"),
+        ("seg_00000.m4s", "audio", "video/iso.segment"),
+    ],
+)
+def test_outputs_are_uploaded_with_their_media_types(name: str, kind: str, expected: str) -> None:
+    assert content_type(name, kind) == expected  # type: ignore[arg-type]
+
+
+def test_unexpected_output_files_have_no_media_type() -> None:
+    with pytest.raises(ValueError, match=r"ffmpeg\.log"):
+        content_type("ffmpeg.log", "video")
+
+
+def test_presigned_queries_are_kept_out_of_logs() -> None:
+    line = f"[http @ 0x1] {URL}&X-Amz-Credential=AKIA: Server returned 403 Forbidden"
+
+    assert redact([line]) == [
+        "[http @ 0x1] https://uploads.s3.amazonaws.com/v1/source.mov?<redacted>: "
+        "Server returned 403 Forbidden"
+    ]

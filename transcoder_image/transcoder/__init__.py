@@ -1,0 +1,1 @@
+"""StreamForge's transcoder: one job from the environment, FFmpeg, outputs to S3."""

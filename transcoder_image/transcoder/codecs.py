@@ -1,0 +1,60 @@
+"""RFC 6381 codec strings (for CODECS= in the master playlist) from ffprobe output.
+
+Both are read from the decoder configuration in the output's init segment, which
+`ffprobe -show_streams -show_data` prints as a hex dump under "extradata": the avcC
+record's profile, constraint flags and level bytes are exactly avc1.PPCCLL, and the
+AudioSpecificConfig starts with the AAC audio object type of mp4a.40.N.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+# ffprobe's dump: "%08x: " then 16 bytes as hex in pairs of bytes, padded to 41 columns.
+_HEX_COLUMNS = slice(10, 50)
+
+
+def codec_string(stream: Mapping[str, Any]) -> str:
+    codec = stream.get("codec_name")
+    extradata = parse_hexdump(str(stream.get("extradata", "")))
+    if codec == "h264":
+        return avc1_codec(extradata)
+    if codec == "aac":
+        return mp4a_codec(extradata)
+    raise ValueError(f"no RFC 6381 mapping for codec {codec!r}")
+
+
+def parse_hexdump(dump: str) -> bytes:
+    """Bytes of an ffprobe `-show_data` hex dump ("00000000: 0164 001e ...  .d..")."""
+    return b"".join(
+        bytes.fromhex(line[_HEX_COLUMNS].replace(" ", "")) for line in dump.splitlines() if line
+    )
+
+
+def avc1_codec(avcc: bytes) -> str:
+    """avc1.PPCCLL from an AVCDecoderConfigurationRecord (ISO/IEC 14496-15)."""
+    if len(avcc) < 4 or avcc[0] != 1:
+        raise ValueError("extradata is not an avcC record")
+    return f"avc1.{avcc[1]:02x}{avcc[2]:02x}{avcc[3]:02x}"
+
+
+def mp4a_codec(audio_specific_config: bytes) -> str:
+    """mp4a.40.N, N being the audio object type (2 = AAC-LC, 5 = HE-AAC, 29 = HE-AACv2)."""
+    if len(audio_specific_config) < 2:
+        raise ValueError("extradata is not an AudioSpecificConfig")
+    bits = int.from_bytes(audio_specific_config[:2], "big")
+    object_type = bits >> 11
+    if object_type == 31:  # escape: 32 + the next six bits
+        object_type = 32 + ((bits >> 5) & 0x3F)
+    return f"mp4a.40.{object_type}"
+
+
+def frame_rate(stream: Mapping[str, Any]) -> float | None:
+    """The stream's frame rate from ffprobe's "25/1"-style fields; None if unknown."""
+    for field in ("avg_frame_rate", "r_frame_rate"):
+        numerator, _, denominator = str(stream.get(field, "0/0")).partition("/")
+        if denominator and int(denominator) and int(numerator):
+            return float(Fraction(int(numerator), int(denominator)))
+    return None

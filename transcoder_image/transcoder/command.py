@@ -1,0 +1,159 @@
+"""FFmpeg and ffprobe command lines as data: pure functions of the job.
+
+A job becomes one FFmpeg process that reads the source once (over HTTP byte ranges
+from a presigned URL) and writes one CMAF/fMP4 HLS rendition: `index.m3u8`,
+`init.mp4` and `seg_NNNNN.m4s` in `out_dir`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+
+from transcoder.contract import AudioRendition, TranscodeJob, VideoRendition
+
+PLAYLIST_NAME = "index.m3u8"
+INIT_NAME = "init.mp4"
+SEGMENT_PATTERN = "seg_%05d.m4s"
+
+# Every rendition's media timeline starts here (source time 0 = 10 s). Each rendition
+# is its own FFmpeg process: left at 0, the muxer would shift each one on its own to
+# keep DTS non-negative (video by its B-frame delay, audio by its AAC priming), and
+# audio would lead video by ~60 ms. A common offset above any such lead keeps them in
+# sync; a DASH manifest describes it as presentationTimeOffset = 10 s.
+MEDIA_START_SECONDS = 10
+
+_GLOBAL_OPTIONS = ("-hide_banner", "-nostdin", "-y", "-loglevel", "error")
+
+# HTTP protocol options of FFmpeg 5.1 (`ffmpeg -h protocol=http`): survive a dropped
+# connection or an S3 5xx mid-file, and never hang forever on a stalled read.
+_HTTP_INPUT_OPTIONS = (
+    "-reconnect", "1",
+    "-reconnect_streamed", "1",
+    "-reconnect_on_network_error", "1",
+    "-reconnect_on_http_error", "5xx",
+    "-reconnect_delay_max", "5",
+    "-rw_timeout", "30000000",
+)  # fmt: skip
+
+
+class UnsupportedJobError(ValueError):
+    """The job is well-formed JSON but cannot be encoded as asked."""
+
+
+def build_ffmpeg_command(
+    job: TranscodeJob, input_url: str, out_dir: Path, *, ffmpeg: str = "ffmpeg"
+) -> list[str]:
+    """The whole FFmpeg argument list that encodes `job` from `input_url` into `out_dir`."""
+    rendition = job.rendition
+    if isinstance(rendition, VideoRendition):
+        _check_segments_hold_whole_gops(job)
+        encode = video_options(rendition, job.gop_seconds)
+    else:
+        encode = audio_options(rendition)
+    return [
+        ffmpeg,
+        *_GLOBAL_OPTIONS,
+        *input_options(input_url),
+        "-i",
+        input_url,
+        *encode,
+        "-map_metadata", "-1",
+        "-map_chapters", "-1",
+        "-output_ts_offset", str(MEDIA_START_SECONDS),
+        *hls_options(job.segment_seconds, out_dir),
+    ]  # fmt: skip
+
+
+def input_options(input_url: str) -> list[str]:
+    """Reconnect options for HTTP(S) sources; FFmpeg rejects them for local files."""
+    return list(_HTTP_INPUT_OPTIONS) if input_url.startswith(("http://", "https://")) else []
+
+
+def video_options(rendition: VideoRendition, gop_seconds: float) -> list[str]:
+    gop = gop_frames(gop_seconds, rendition.frame_rate)
+    filters = ",".join(
+        (
+            f"fps={frame_rate_arg(rendition.frame_rate)}",  # first: scale only frames kept
+            f"scale={rendition.width}:{rendition.height}:flags=lanczos",
+            "setsar=1",
+            "format=yuv420p",  # 10-bit and HDR sources come out 8-bit 4:2:0 for High
+        )
+    )
+    return [
+        "-map", "0:v:0",
+        "-an", "-sn", "-dn",
+        "-vf", filters,
+        "-c:v", "libx264",
+        "-profile:v", "high",
+        "-preset", rendition.preset,
+        "-crf", str(rendition.crf),
+        "-maxrate", f"{rendition.max_bitrate_kbps}k",
+        "-bufsize", f"{2 * rendition.max_bitrate_kbps}k",
+        # Keyframes at the same instants in every rung: fixed GOP, no scene cuts.
+        "-g", str(gop),
+        "-keyint_min", str(gop),
+        "-sc_threshold", "0",
+        "-force_key_frames", f"expr:gte(t,n_forced*{gop_seconds:g})",
+    ]  # fmt: skip
+
+
+def audio_options(rendition: AudioRendition) -> list[str]:
+    return [
+        "-map", "0:a:0",
+        "-vn", "-sn", "-dn",
+        "-c:a", "aac",
+        "-b:a", f"{rendition.bitrate_kbps}k",
+        "-ac", str(rendition.channels),
+        "-ar", str(rendition.sample_rate),
+    ]  # fmt: skip
+
+
+def hls_options(segment_seconds: int, out_dir: Path) -> list[str]:
+    return [
+        "-f", "hls",
+        "-hls_time", str(segment_seconds),
+        "-hls_playlist_type", "vod",
+        "-hls_segment_type", "fmp4",
+        "-hls_fmp4_init_filename", INIT_NAME,  # written beside the playlist
+        "-hls_segment_filename", str(out_dir / SEGMENT_PATTERN),
+        "-hls_flags", "independent_segments",
+        str(out_dir / PLAYLIST_NAME),
+    ]  # fmt: skip
+
+
+def build_probe_command(target: str, *, ffprobe: str = "ffprobe") -> list[str]:
+    """ffprobe's stream description as JSON, with extradata (the decoder configuration)."""
+    return [ffprobe, "-v", "error", "-show_streams", "-show_data", "-of", "json", target]
+
+
+def concat_target(paths: Sequence[Path]) -> str:
+    """One readable input made of files back to back (init segment + media segment)."""
+    if any("|" in str(path) for path in paths):
+        raise ValueError(f"cannot concatenate paths containing '|': {paths}")
+    return "concat:" + "|".join(str(path) for path in paths)
+
+
+def gop_frames(gop_seconds: float, frame_rate: float) -> int:
+    return max(1, round(gop_seconds * frame_rate))
+
+
+def frame_rate_arg(frame_rate: float) -> str:
+    """An exact rational for FFmpeg: NTSC rates (29.97...) become n*1000/1001."""
+    ntsc = round(frame_rate * 1.001)
+    if abs(frame_rate - round(frame_rate)) > 1e-3 and abs(frame_rate - ntsc / 1.001) < 1e-3:
+        return f"{ntsc * 1000}/1001"
+    rate = Fraction(frame_rate).limit_denominator(1000)
+    return str(rate.numerator) if rate.denominator == 1 else f"{rate.numerator}/{rate.denominator}"
+
+
+def _check_segments_hold_whole_gops(job: TranscodeJob) -> None:
+    # HLS cuts at the first keyframe after hls_time: a segment that is not a whole
+    # number of GOPs would come out longer than asked, and differently per rung.
+    gops = job.segment_seconds / job.gop_seconds
+    if round(gops) < 1 or abs(gops - round(gops)) > 1e-6:
+        raise UnsupportedJobError(
+            f"segment_seconds={job.segment_seconds} is not a multiple of "
+            f"gop_seconds={job.gop_seconds:g}"
+        )

@@ -1,0 +1,224 @@
+"""One job from start to finish: encode, measure, upload the media, then the result.
+
+The result JSON is written last, and only when everything before it worked: its
+presence is what tells the rest of the pipeline that the rendition is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from transcoder.codecs import codec_string, frame_rate
+from transcoder.command import (
+    PLAYLIST_NAME,
+    build_ffmpeg_command,
+    build_probe_command,
+    concat_target,
+)
+from transcoder.contract import JobResult, TranscodeJob, result_key
+from transcoder.playlist import (
+    MediaPlaylist,
+    average_bitrate_bps,
+    parse_media_playlist,
+    peak_bitrate_bps,
+)
+from transcoder.settings import Settings
+from transcoder.storage import MediaStore, content_type
+
+log = logging.getLogger(__name__)
+
+STDERR_TAIL_LINES = 50
+_UPLOAD_THREADS = 8
+_MAXRSS_BYTES = 1 if sys.platform == "darwin" else 1024  # Linux reports KiB
+# A presigned URL is a bearer credential: keep its query string out of the logs.
+_URL_QUERY = re.compile(r"(https?://[^\s?'\"]*)\?[^\s'\":]*")
+
+
+class JobFailedError(Exception):
+    """The job did not produce a complete rendition; no result was written."""
+
+    def __init__(self, message: str, stderr_tail: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.stderr_tail = list(stderr_tail)
+
+
+@dataclass(frozen=True)
+class EncodeStats:
+    wall_seconds: float
+    cpu_seconds: float  # user + system of the child processes
+    peak_memory_bytes: int
+
+
+def run_job(job: TranscodeJob, settings: Settings, store: MediaStore) -> JobResult:
+    with tempfile.TemporaryDirectory(prefix="streamforge-", dir=settings.work_dir) as tmp:
+        work_dir = Path(tmp)
+        out_dir = work_dir / "out"
+        out_dir.mkdir()
+        command = build_ffmpeg_command(
+            job, store.source_url(job.source_key), out_dir, ffmpeg=settings.ffmpeg_binary
+        )
+        log.info(
+            "encoding %s of %s",
+            job.name,
+            job.video_id,
+            extra={"fields": {"source_key": job.source_key, "command": redact(command)}},
+        )
+        stats = run_ffmpeg(command, work_dir / "ffmpeg.log")
+        playlist = read_playlist(out_dir)
+        stream = probe_output(settings.ffprobe_binary, out_dir, playlist)
+        result = measure(job, out_dir, playlist, stream, stats)
+        publish(store, job, out_dir, playlist)
+        store.put_json(result_key(job.video_id, job.name), result.model_dump_json())
+        return result
+
+
+def run_ffmpeg(command: Sequence[str], log_path: Path) -> EncodeStats:
+    """Run FFmpeg to completion with its stderr in a file (never buffered in memory)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    with log_path.open("wb") as stderr:
+        try:
+            completed = subprocess.run(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                check=False,
+            )
+        except OSError as exc:
+            raise JobFailedError(f"cannot run {command[0]}: {exc}") from exc
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    tail = redact(_tail(log_path, STDERR_TAIL_LINES))
+    if completed.returncode != 0:
+        last = tail[-1] if tail else "no error output"
+        raise JobFailedError(f"ffmpeg exited with {completed.returncode}: {last}", tail)
+    if tail:
+        log.warning("ffmpeg reported problems", extra={"fields": {"stderr_tail": tail}})
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    # ru_maxrss of RUSAGE_CHILDREN is the largest child so far; FFmpeg is the first.
+    return EncodeStats(wall, cpu, after.ru_maxrss * _MAXRSS_BYTES)
+
+
+def read_playlist(out_dir: Path) -> MediaPlaylist:
+    path = out_dir / PLAYLIST_NAME
+    if not path.is_file():
+        raise JobFailedError(f"ffmpeg wrote no {PLAYLIST_NAME}")
+    try:
+        playlist = parse_media_playlist(path.read_text())
+    except ValueError as exc:
+        raise JobFailedError(f"cannot parse {PLAYLIST_NAME}: {exc}") from exc
+    if not playlist.ended or not playlist.segments:
+        raise JobFailedError(f"{PLAYLIST_NAME} is not a complete fMP4 VOD playlist")
+    missing = [name for name in _media_files(playlist) if not (out_dir / name).is_file()]
+    if missing:
+        raise JobFailedError(f"{PLAYLIST_NAME} names files ffmpeg did not write: {missing}")
+    return playlist
+
+
+def probe_output(ffprobe: str, out_dir: Path, playlist: MediaPlaylist) -> dict[str, Any]:
+    """ffprobe's description of the output's only stream (init segment + first segment)."""
+    files = [out_dir / name for name in _media_files(playlist)[:2]]
+    command = build_probe_command(concat_target(files), ffprobe=ffprobe)
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise JobFailedError(f"cannot run {ffprobe}: {exc}") from exc
+    if completed.returncode != 0:
+        tail = completed.stderr.splitlines()[-STDERR_TAIL_LINES:]
+        raise JobFailedError(
+            f"ffprobe could not read the output (exit {completed.returncode})", tail
+        )
+    streams: list[dict[str, Any]] = json.loads(completed.stdout).get("streams", [])
+    if len(streams) != 1:
+        raise JobFailedError(f"expected one stream in the output, found {len(streams)}")
+    return streams[0]
+
+
+def measure(
+    job: TranscodeJob,
+    out_dir: Path,
+    playlist: MediaPlaylist,
+    stream: dict[str, Any],
+    stats: EncodeStats,
+) -> JobResult:
+    kind = job.rendition.kind
+    if stream.get("codec_type") != kind:
+        raise JobFailedError(f"expected a {kind} stream, found {stream.get('codec_type')}")
+    sized = [((out_dir / seg.uri).stat().st_size, seg.duration) for seg in playlist.segments]
+    segment_bytes = sum(size for size, _ in sized)
+    output_bytes = sum(
+        (out_dir / name).stat().st_size for name in (*_media_files(playlist), PLAYLIST_NAME)
+    )
+    is_video = kind == "video"
+    return JobResult(
+        video_id=job.video_id,
+        name=job.name,
+        kind=kind,
+        playlist_key=_key(job, PLAYLIST_NAME),
+        init_key=_key(job, _init_name(playlist)),
+        segment_keys=[_key(job, seg.uri) for seg in playlist.segments],
+        codecs=codec_string(stream),
+        duration_seconds=round(playlist.duration_seconds, 6),
+        target_duration=playlist.target_duration,
+        # Media segments only (not the init segment): what a player fetches per second.
+        average_bitrate_bps=average_bitrate_bps(segment_bytes, playlist.duration_seconds),
+        peak_bitrate_bps=peak_bitrate_bps(sized),
+        output_bytes=output_bytes,
+        width=int(stream["width"]) if is_video else None,
+        height=int(stream["height"]) if is_video else None,
+        frame_rate=frame_rate(stream) if is_video else None,
+        encode_wall_seconds=round(stats.wall_seconds, 3),
+        encode_cpu_seconds=round(stats.cpu_seconds, 3),
+        peak_memory_bytes=stats.peak_memory_bytes,
+    )
+
+
+def publish(store: MediaStore, job: TranscodeJob, out_dir: Path, playlist: MediaPlaylist) -> None:
+    kind = job.rendition.kind
+
+    def upload(name: str) -> None:
+        store.upload_file(out_dir / name, _key(job, name), content_type(name, kind))
+
+    with ThreadPoolExecutor(max_workers=_UPLOAD_THREADS) as pool:
+        list(pool.map(upload, _media_files(playlist)))  # re-raises the first failure
+    # The playlist after its segments: whoever can read it can fetch all it names.
+    upload(PLAYLIST_NAME)
+
+
+def redact(lines: Sequence[str]) -> list[str]:
+    return [_URL_QUERY.sub(r"\1?<redacted>", line) for line in lines]
+
+
+def _init_name(playlist: MediaPlaylist) -> str:
+    if playlist.map_uri is None:
+        raise JobFailedError(f"{PLAYLIST_NAME} has no EXT-X-MAP: not fMP4")
+    return playlist.map_uri
+
+
+def _media_files(playlist: MediaPlaylist) -> list[str]:
+    """The init segment, then the media segments, in playlist order."""
+    return [_init_name(playlist), *(segment.uri for segment in playlist.segments)]
+
+
+def _key(job: TranscodeJob, name: str) -> str:
+    prefix = job.output_prefix if job.output_prefix.endswith("/") else f"{job.output_prefix}/"
+    return prefix + name
+
+
+def _tail(path: Path, count: int) -> list[str]:
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        return [line.rstrip("\n") for line in deque(lines, maxlen=count)]
