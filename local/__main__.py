@@ -15,6 +15,16 @@ from local.config import OfflineConfig
 
 
 def _process(args: argparse.Namespace) -> int:
+    """Only the final record goes to stdout; the handlers' logs go to stderr with ours."""
+    result = sys.stdout
+    with contextlib.redirect_stdout(sys.stderr):
+        code, video = _process_quietly(args)
+    if video is not None:
+        print(json.dumps(video, indent=2), file=result)
+    return code
+
+
+def _process_quietly(args: argparse.Namespace) -> tuple[int, object]:
     from local.client import ApiClient, ApiError
     from local.media import download_media
     from local.stack import OfflineStack
@@ -22,14 +32,13 @@ def _process(args: argparse.Namespace) -> int:
     source = Path(args.file)
     if not source.is_file():
         print(f"no such file: {source}", file=sys.stderr)
-        return 2
+        return 2, None
     with OfflineStack(OfflineConfig()) as stack:
         client = ApiClient(stack.api_url, stack.token(args.user))
         try:
             created = client.create_video(source, args.title or source.stem, args.content_type)
         except ApiError as error:
-            print(json.dumps(error.body, indent=2))
-            return 1
+            return 1, error.body
         video_id = created["video"]["id"]
         logging.info("created video %s; uploading %s", video_id, source)
         client.upload(created["upload"], source)
@@ -41,8 +50,7 @@ def _process(args: argparse.Namespace) -> int:
                 stack.client("s3"), stack.config.names.media_bucket, video_id, Path(args.out)
             )
             logging.info("copied %d media files into %s", copied, args.out)
-        print(json.dumps(video, indent=2))
-        return 0 if video["status"] == "COMPLETED" else 1
+        return (0 if video["status"] == "COMPLETED" else 1), video
 
 
 def _up(args: argparse.Namespace) -> int:

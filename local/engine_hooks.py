@@ -92,7 +92,7 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
     )
     payload = json.loads(event) if isinstance(event, str) else (event or {})
     try:
-        result = resolve_handler(self.handler)(payload, context)
+        result = resolve_handler(str(self.handler))(payload, context)
     except Exception as error:  # the error payload Lambda itself returns
         log.warning("%s raised %s: %s", self.function_name, type(error).__name__, error)
         body = {
@@ -135,13 +135,14 @@ class LocalTask:
         }
 
     def stop(self) -> None:
+        """Like ECS: SIGTERM to everything in the container, SIGKILL after a grace period."""
         if self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGTERM)
+        os.killpg(self.process.pid, signal.SIGTERM)
         try:
             self.process.wait(KILL_GRACE_SECONDS)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
 
@@ -164,7 +165,7 @@ class TaskLauncher:
         definition = ecs.describe_task_definition(taskDefinition=parameters["TaskDefinition"])
         container = definition["taskDefinition"]["containerDefinitions"][0]
         overrides = parameters.get("Overrides", {})
-        container_override = next(
+        container_override: dict[str, Any] = next(
             (
                 o
                 for o in overrides.get("ContainerOverrides", [])
@@ -238,7 +239,7 @@ def _task_failed(env: Any, resource: Any, cause: dict[str, Any]) -> FailureEvent
             env=env,
             error_name=StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed),
             event_type=HistoryEventType.TaskFailed,
-            event_details=EventDetails(
+            event_details=EventDetails(  # type: ignore[typeddict-item]
                 taskFailedEventDetails=TaskFailedEventDetails(
                     error=StatesErrorNameType.StatesTaskFailed.to_name(),
                     cause=json.dumps(cause),

@@ -70,7 +70,7 @@ def deploy(session: boto3.Session, endpoint_url: str, config: OfflineConfig) -> 
     names = config.names
 
     def client(service: str) -> Any:
-        return session.client(service, endpoint_url=endpoint_url, region_name=REGION)
+        return session.client(service, endpoint_url=endpoint_url, region_name=REGION)  # type: ignore[call-overload]
 
     s3, sqs, events = client("s3"), client("sqs"), client("events")
     for bucket in (names.uploads_bucket, names.media_bucket):

@@ -109,7 +109,7 @@ class OfflineStack:
         return self.gateway.url
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=REGION)
+        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=REGION)  # type: ignore[call-overload]
 
     def token(self, user: str) -> str:
         return self.issuer.issue(user)

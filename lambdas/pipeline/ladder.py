@@ -34,16 +34,17 @@ def output_frame_rate(source_rate: float) -> float:
     return round(rate, 3)
 
 
-def _even(value: float) -> int:
-    """Rounded down to even (H.264 4:2:0 needs even sizes; down so no rung outgrows the source)."""
-    return max(2, int(value + 1e-6) // 2 * 2)
+def _even(value: float, limit: int) -> int:
+    """Nearest even size (H.264 4:2:0 needs even sizes), never above the source's own size."""
+    nearest = int(value / 2 + 0.5) * 2
+    return max(2, min(nearest, limit // 2 * 2))
 
 
 def _fit(short_side: int, source: SourceInfo) -> tuple[int, int]:
     width, height = source.display_width, source.display_height
     if width >= height:
-        return _even(short_side * width / height), _even(short_side)
-    return _even(short_side), _even(short_side * height / width)
+        return _even(short_side * width / height, width), _even(short_side, height)
+    return _even(short_side, width), _even(short_side * height / width, height)
 
 
 def plan_ladder(

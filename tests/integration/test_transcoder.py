@@ -20,10 +20,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 import m3u8
 import pytest
-from transcoder import contract as transcoder_contract
-from transcoder.runner import run_job
-from transcoder.settings import Settings
-from transcoder.storage import MediaStore
 
 from lambdas.pipeline.contract import (
     AudioRendition,
@@ -33,6 +29,10 @@ from lambdas.pipeline.contract import (
     result_key,
 )
 from tests.support.media import keyframe_times, make_clip, make_not_a_video, probe
+from transcoder import contract as transcoder_contract
+from transcoder.runner import run_job
+from transcoder.settings import Settings
+from transcoder.storage import MediaStore
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

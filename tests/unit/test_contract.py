@@ -10,9 +10,9 @@ from typing import Any, Literal
 
 import pytest
 from pydantic import BaseModel
-from transcoder import contract as transcoder
 
 from lambdas.pipeline import contract as pipeline
+from transcoder import contract as transcoder
 
 MODEL_PAIRS = [
     (pipeline.TranscodeJob, transcoder.TranscodeJob),

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from transcoder.codecs import avc1_codec, codec_string, frame_rate, mp4a_codec, parse_hexdump
 from transcoder.command import (
     MEDIA_START_SECONDS,

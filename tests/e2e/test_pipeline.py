@@ -1,0 +1,120 @@
+"""The workflow on the offline stack: failure handling, the DLQ, retries, duplicates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from local.client import ApiClient
+from local.stack import OfflineStack
+from tests.support.media import make_not_a_video
+
+
+def upload(
+    stack: OfflineStack, path: Path, user: str = "pat", **plan: Any
+) -> tuple[ApiClient, str]:
+    client = ApiClient(stack.api_url, stack.token(user))
+    created = client.create_video(path, path.stem, "video/mp4")
+    video_id: str = created["video"]["id"]
+    if plan:
+        fault_plan = Path(__import__("os").environ["STREAMFORGE_FAULT_PLAN"])
+        plans = json.loads(fault_plan.read_text())
+        plans[video_id] = plan
+        fault_plan.write_text(json.dumps(plans))
+    client.upload(created["upload"], path)
+    return client, video_id
+
+
+def dead_letters(stack: OfflineStack) -> list[dict[str, Any]]:
+    """Reads (and leaves) every message in the DLQ."""
+    assert stack.deployed is not None
+    sqs = stack.client("sqs")
+    url = stack.deployed.dead_letter_queue_url
+    seen: dict[str, dict[str, Any]] = {}
+    for _ in range(5):
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+        for message in batch.get("Messages", []):
+            seen[message["MessageId"]] = json.loads(message["Body"])
+        if not batch.get("Messages"):
+            break
+    return list(seen.values())
+
+
+def media_keys(stack: OfflineStack, video_id: str) -> list[str]:
+    listed = stack.client("s3").list_objects_v2(
+        Bucket=stack.config.names.media_bucket, Prefix=f"{video_id}/"
+    )
+    return [item["Key"] for item in listed.get("Contents", [])]
+
+
+def test_not_a_video_fails_once_into_the_dlq_and_publishes_nothing(
+    offline_stack: OfflineStack, tmp_path: Path
+) -> None:
+    client, video_id = upload(offline_stack, make_not_a_video(tmp_path / "notes.mp4"))
+    video = client.wait_until_done(video_id, timeout_seconds=120)
+    offline_stack.wait_for_executions(timeout_seconds=120)
+
+    assert video["status"] == "FAILED"
+    assert video["error"]["code"] == "NOT_A_VIDEO"
+    assert "Upload a video file" in video["error"]["message"]
+    letters = [m for m in dead_letters(offline_stack) if m["video_id"] == video_id]
+    assert len(letters) == 1
+    assert letters[0]["error"]["Error"] == "NotAVideo"
+    assert media_keys(offline_stack, video_id) == []
+
+
+def test_a_transcoder_that_crashes_on_its_first_attempt_is_retried(
+    offline_stack: OfflineStack, clip_720p: Path
+) -> None:
+    client, video_id = upload(offline_stack, clip_720p, job="480p", crash_attempts=1)
+    video = client.wait_until_done(video_id, timeout_seconds=300)
+    offline_stack.wait_for_executions(timeout_seconds=120)
+
+    assert video["status"] == "COMPLETED", video.get("error")
+    assert {r["name"] for r in video["renditions"]} == {"720p", "480p", "360p", "audio"}
+    execution = next(e for e in offline_stack.executions() if e["name"].startswith(video_id))
+    history = offline_stack.client("stepfunctions").get_execution_history(
+        executionArn=execution["executionArn"]
+    )["events"]
+    failed_tasks = [e for e in history if e["type"] == "TaskFailed"]
+    assert len(failed_tasks) == 1  # the crash, then the retry succeeded
+    assert "ExitCode" in failed_tasks[0]["taskFailedEventDetails"]["cause"]
+    assert not [m for m in dead_letters(offline_stack) if m["video_id"] == video_id]
+
+
+def test_a_duplicate_upload_event_runs_the_pipeline_once(
+    offline_stack: OfflineStack, clip_720p: Path
+) -> None:
+    client, video_id = upload(offline_stack, clip_720p, user="quinn")
+    # The same object written again: a second ObjectCreated event for the same video.
+    client.wait_until_done(video_id, timeout_seconds=300)
+    offline_stack.client("s3").copy_object(
+        Bucket=offline_stack.config.names.uploads_bucket,
+        Key=f"{video_id}/source",
+        CopySource={
+            "Bucket": offline_stack.config.names.uploads_bucket,
+            "Key": f"{video_id}/source",
+        },
+        MetadataDirective="REPLACE",
+    )
+    executions = offline_stack.wait_for_executions(timeout_seconds=120)
+    mine = [e for e in executions if e["name"].startswith(video_id)]
+    assert len(mine) == 2
+    assert all(e["status"] == "SUCCEEDED" for e in mine)
+    assert client.get_video(video_id)["status"] == "COMPLETED"
+    transcoded = [
+        t
+        for t in offline_stack.client("ecs").list_tasks(
+            cluster="streamforge", desiredStatus="STOPPED"
+        )["taskArns"]
+    ]
+    assert transcoded  # tasks ran, and the second execution ended at the claim:
+    second = sorted(mine, key=lambda e: e["startDate"])[1]
+    history = offline_stack.client("stepfunctions").get_execution_history(
+        executionArn=second["executionArn"]
+    )["events"]
+    entered = [
+        e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e
+    ]
+    assert entered == ["ReadEvent", "Claim", "AlreadyClaimed"]

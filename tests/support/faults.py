@@ -1,0 +1,48 @@
+"""A transcoder container command that can crash on purpose: `python -m tests.support.faults`.
+
+It runs the real `python -m transcoder`. When the fault plan (a JSON file named by
+STREAMFORGE_FAULT_PLAN) lists the job's video and rendition, the first N attempts are
+killed mid-job (SIGKILL, as when a container dies) and exit 137; later attempts run normally.
+Plan: {"<video_id>": {"job": "480p", "crash_attempts": 1}}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CRASH_AFTER_SECONDS = 0.5
+
+
+def _planned_crash(plan_path: Path, video_id: str, job_name: str) -> bool:
+    plan = json.loads(plan_path.read_text()).get(video_id)
+    if not plan or plan.get("job") != job_name:
+        return False
+    counter = plan_path.with_name(f"{video_id}-{job_name}.attempts")
+    attempts = int(counter.read_text()) if counter.exists() else 0
+    counter.write_text(str(attempts + 1))
+    return attempts < int(plan.get("crash_attempts", 1))
+
+
+def main() -> int:
+    job = json.loads(os.environ.get("STREAMFORGE_JOB", "{}"))
+    plan_path = Path(os.environ.get("STREAMFORGE_FAULT_PLAN", "/nonexistent"))
+    command = [sys.executable, "-m", "transcoder"]
+    name = job.get("rendition", {}).get("name", "")
+    if not plan_path.exists() or not _planned_crash(plan_path, job.get("video_id", ""), name):
+        os.execv(sys.executable, command)  # becomes the real transcoder
+    process = subprocess.Popen(command)
+    time.sleep(CRASH_AFTER_SECONDS)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    print(f"fault injection: killed the {name} transcoder mid-job", file=sys.stderr)
+    return 137
+
+
+if __name__ == "__main__":
+    sys.exit(main())

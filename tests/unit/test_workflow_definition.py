@@ -1,0 +1,75 @@
+"""The ASL file both CDK and the offline runtime load: what must hold for either."""
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from local.resources import load_definition
+
+ASL = Path(__file__).resolve().parents[2] / "stepfunctions" / "pipeline.asl.json"
+PLACEHOLDERS = {
+    "VideosTableName", "ProbeFunctionArn", "FinaliseFunctionArn", "RecordFailureFunctionArn",
+    "DeadLetterQueueUrl", "ClusterArn", "TaskDefinitionArn", "ContainerName",
+    "SubnetId1", "SubnetId2", "SecurityGroupId",
+}  # fmt: skip
+
+
+def all_states(states: dict[str, Any]) -> dict[str, Any]:
+    found = dict(states)
+    for state in states.values():
+        if state["Type"] == "Map":
+            found |= all_states(state["ItemProcessor"]["States"])
+    return found
+
+
+def definition() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(ASL.read_text())
+    return loaded
+
+
+def test_placeholders_are_exactly_the_documented_set() -> None:
+    assert set(re.findall(r"\$\{(\w+)\}", ASL.read_text())) == PLACEHOLDERS
+
+
+def test_filled_definition_is_json_and_leaves_no_placeholder() -> None:
+    text = load_definition({name: f"value-{name}" for name in PLACEHOLDERS})
+    assert "${" not in text
+    json.loads(text)
+
+
+def test_every_task_has_a_timeout_and_every_retry_backs_off_with_jitter() -> None:
+    for name, state in all_states(definition()["States"]).items():
+        if state["Type"] != "Task":
+            continue
+        assert "TimeoutSeconds" in state or "TimeoutSecondsPath" in state, name
+        for retrier in state.get("Retry", []):
+            assert retrier["BackoffRate"] >= 2 and retrier["JitterStrategy"] == "FULL", name
+
+
+def test_the_map_runs_one_ecs_task_per_job_and_retries_a_failed_task() -> None:
+    transcode = definition()["States"]["Transcode"]
+    assert transcode["Type"] == "Map"
+    task = transcode["ItemProcessor"]["States"]["RunTranscoder"]
+    assert task["Resource"] == "arn:aws:states:::ecs:runTask.sync"
+    assert any("States.TaskFailed" in r["ErrorEquals"] for r in task["Retry"])
+
+
+def test_every_failure_path_ends_in_the_dead_letter_queue_and_fail() -> None:
+    states = definition()["States"]
+    for name in ("Claim", "Probe", "Transcode", "Finalise"):
+        catch_all = [c for c in states[name]["Catch"] if c["ErrorEquals"] == ["States.ALL"]]
+        assert catch_all and catch_all[0]["Next"] == "RecordFailure", name
+    assert states["RecordFailure"]["Next"] == "SendToDeadLetterQueue"
+    assert states["RecordFailure"]["Catch"][0]["Next"] == "SendToDeadLetterQueue"
+    assert states["SendToDeadLetterQueue"]["Resource"] == "arn:aws:states:::sqs:sendMessage"
+    assert states[states["SendToDeadLetterQueue"]["Next"]]["Type"] == "Fail"
+
+
+def test_a_duplicate_event_ends_quietly_at_the_claim() -> None:
+    claim = definition()["States"]["Claim"]
+    assert "ConditionExpression" in claim["Parameters"]
+    conditional = [
+        c for c in claim["Catch"] if "DynamoDB.ConditionalCheckFailedException" in c["ErrorEquals"]
+    ]
+    assert definition()["States"][conditional[0]["Next"]]["Type"] == "Succeed"
