@@ -58,6 +58,13 @@ class RenditionAttribute(MapAttribute[str, Any]):
     task_arn = UnicodeAttribute(null=True)
 
 
+class ThumbnailsAttribute(MapAttribute[str, Any]):
+    poster_key = UnicodeAttribute()
+    preview_keys = ListAttribute(of=UnicodeAttribute, default=list)
+    storyboard_image_key = UnicodeAttribute(null=True)
+    storyboard_vtt_key = UnicodeAttribute(null=True)
+
+
 class VideoRecord(Model):
     class Meta:
         table_name = "videos"  # replaced by use_table() at cold start
@@ -83,6 +90,8 @@ class VideoRecord(Model):
     height = NumberAttribute(null=True)
     renditions = ListAttribute(of=RenditionAttribute, default=list)
     master_playlist_key = UnicodeAttribute(null=True)
+    dash_manifest_key = UnicodeAttribute(null=True)
+    thumbnails = ThumbnailsAttribute(null=True)
     catalog_partition = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
