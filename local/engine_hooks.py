@@ -309,6 +309,11 @@ def install(launcher: TaskLauncher) -> None:
     ecs_service._eval_integration_pattern = _eval_integration_pattern  # type: ignore[method-assign]
 
 
+def launched_tasks() -> list[LocalTask]:
+    """Every task started since the hooks were installed, oldest first."""
+    return list(_launcher.tasks.values()) if _launcher else []
+
+
 def stop_all_tasks() -> None:
     if _launcher is None:
         return

@@ -40,6 +40,8 @@ def offline_stack(
         state_dir=tmp_path_factory.mktemp("offline-state"),
         transcoder_entrypoint=("python", "-m", "tests.support.faults"),
         x264_preset="veryfast",
+        # short enough that the hang test ends in a minute, long for a few-second clip
+        job_timeout_min_seconds=30,
     )
     with OfflineStack(config) as stack:
         yield stack

@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from local import engine_hooks
 from local.client import ApiClient
 from local.stack import OfflineStack
 from tests.support.media import make_not_a_video
@@ -67,7 +70,7 @@ def test_not_a_video_fails_once_into_the_dlq_and_publishes_nothing(
 def test_a_transcoder_that_crashes_on_its_first_attempt_is_retried(
     offline_stack: OfflineStack, clip_720p: Path
 ) -> None:
-    client, video_id = upload(offline_stack, clip_720p, job="480p", crash_attempts=1)
+    client, video_id = upload(offline_stack, clip_720p, job="480p", fault="crash", attempts=1)
     video = client.wait_until_done(video_id, timeout_seconds=300)
     offline_stack.wait_for_executions(timeout_seconds=120)
 
@@ -118,3 +121,26 @@ def test_a_duplicate_upload_event_runs_the_pipeline_once(
         e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e
     ]
     assert entered == ["ReadEvent", "Claim", "AlreadyClaimed"]
+
+
+@pytest.mark.slow
+def test_a_hung_transcoder_is_stopped_by_the_timeout_and_retried(
+    offline_stack: OfflineStack, clip_720p: Path
+) -> None:
+    client, video_id = upload(offline_stack, clip_720p, job="360p", fault="hang", attempts=1)
+    video = client.wait_until_done(video_id, timeout_seconds=300)
+    offline_stack.wait_for_executions(timeout_seconds=120)
+
+    assert video["status"] == "COMPLETED", video.get("error")
+    execution = next(e for e in offline_stack.executions() if e["name"].startswith(video_id))
+    history = offline_stack.client("stepfunctions").get_execution_history(
+        executionArn=execution["executionArn"]
+    )["events"]
+    assert [e["type"] for e in history].count("TaskTimedOut") == 1
+    hung = [
+        task
+        for task in engine_hooks.launched_tasks()
+        if video_id in json.dumps(task.overrides) and "360p" in json.dumps(task.overrides)
+    ]
+    assert len(hung) == 2  # the hung attempt and the retry
+    assert hung[0].process.returncode is not None  # the hung process was killed, not left behind

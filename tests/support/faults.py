@@ -1,9 +1,10 @@
-"""A transcoder container command that can crash on purpose: `python -m tests.support.faults`.
+"""A transcoder container command that fails on purpose: `python -m tests.support.faults`.
 
 It runs the real `python -m transcoder`. When the fault plan (a JSON file named by
-STREAMFORGE_FAULT_PLAN) lists the job's video and rendition, the first N attempts are
-killed mid-job (SIGKILL, as when a container dies) and exit 137; later attempts run normally.
-Plan: {"<video_id>": {"job": "480p", "crash_attempts": 1}}
+STREAMFORGE_FAULT_PLAN) lists the job's video and rendition, the first N attempts fail:
+"crash" kills the transcoder mid-job (SIGKILL, as when a container dies) and exits 137;
+"hang" never finishes, so only the workflow's timeout can end it. Later attempts run normally.
+Plan: {"<video_id>": {"job": "480p", "fault": "crash", "attempts": 1}}
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ from pathlib import Path
 CRASH_AFTER_SECONDS = 0.5
 
 
-def _planned_crash(plan_path: Path, video_id: str, job_name: str) -> bool:
+def _planned_fault(plan_path: Path, video_id: str, job_name: str) -> str | None:
     plan = json.loads(plan_path.read_text()).get(video_id)
     if not plan or plan.get("job") != job_name:
-        return False
+        return None
     counter = plan_path.with_name(f"{video_id}-{job_name}.attempts")
     attempts = int(counter.read_text()) if counter.exists() else 0
     counter.write_text(str(attempts + 1))
-    return attempts < int(plan.get("crash_attempts", 1))
+    return str(plan.get("fault", "crash")) if attempts < int(plan.get("attempts", 1)) else None
 
 
 def main() -> int:
@@ -34,8 +35,13 @@ def main() -> int:
     plan_path = Path(os.environ.get("STREAMFORGE_FAULT_PLAN", "/nonexistent"))
     command = [sys.executable, "-m", "transcoder"]
     name = job.get("rendition", {}).get("name", "")
-    if not plan_path.exists() or not _planned_crash(plan_path, job.get("video_id", ""), name):
+    fault = plan_path.exists() and _planned_fault(plan_path, job.get("video_id", ""), name)
+    if not fault:
         os.execv(sys.executable, command)  # becomes the real transcoder
+    if fault == "hang":
+        print(f"fault injection: the {name} transcoder hangs", file=sys.stderr, flush=True)
+        while True:
+            time.sleep(60)
     process = subprocess.Popen(command)
     time.sleep(CRASH_AFTER_SECONDS)
     process.send_signal(signal.SIGKILL)
