@@ -1,0 +1,1 @@
+"""StreamForge on AWS: the CDK constructs, composed by `cdk.stack.StreamForgeStack`."""

@@ -1,0 +1,221 @@
+"""The workflow as deployed: the ASL file, its substitutions, the ECS task and the trigger."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from cdk import constants
+from cdk.nag import logical_id
+from tests.infrastructure.conftest import Synthesized
+from tests.infrastructure.policies import actions, arn_ref, as_list, role_statements
+
+
+@pytest.fixture(scope="module")
+def state_machine(synthesized: Synthesized) -> dict[str, Any]:
+    _, resource = synthesized.one("AWS::StepFunctions::StateMachine")
+    return resource
+
+
+@pytest.fixture(scope="module")
+def definition(synthesized: Synthesized, state_machine: dict[str, Any]) -> dict[str, Any]:
+    """The definition CloudFormation deploys: the file asset staged in the assembly."""
+    key = state_machine["Properties"]["DefinitionS3Location"]["Key"]
+    staged = synthesized.outdir / f"asset.{key}"
+    document: dict[str, Any] = json.loads(staged.read_text())
+    return document
+
+
+def substitutions(state_machine: dict[str, Any]) -> dict[str, Any]:
+    subs: dict[str, Any] = state_machine["Properties"]["DefinitionSubstitutions"]
+    return subs
+
+
+def test_the_deployed_definition_is_the_asl_file(definition: dict[str, Any]) -> None:
+    assert definition == json.loads(constants.STATE_MACHINE_ASL.read_text())
+
+
+def test_every_placeholder_and_only_those_is_substituted(state_machine: dict[str, Any]) -> None:
+    placeholders = set(re.findall(r"\$\{(\w+)\}", constants.STATE_MACHINE_ASL.read_text()))
+    assert placeholders == set(constants.ASL_PLACEHOLDERS)
+    assert set(substitutions(state_machine)) == placeholders
+
+
+def test_the_map_runs_the_transcoder_task_with_ecs_run_task_sync(
+    synthesized: Synthesized, state_machine: dict[str, Any], definition: dict[str, Any]
+) -> None:
+    maps = [state for state in definition["States"].values() if state["Type"] == "Map"]
+    assert len(maps) == 1
+    inner = maps[0]["ItemProcessor"]["States"]
+    tasks = [s for s in inner.values() if s.get("Resource") == "arn:aws:states:::ecs:runTask.sync"]
+    assert len(tasks) == 1
+    params = tasks[0]["Parameters"]
+    assert params["TaskDefinition"] == "${TaskDefinitionArn}"
+    assert params["Cluster"] == "${ClusterArn}"
+    assert params["Overrides"]["ContainerOverrides"][0]["Name"] == "${ContainerName}"
+
+    pipeline = synthesized.stack.pipeline
+    subs = substitutions(state_machine)
+    assert subs["TaskDefinitionArn"] == {"Ref": logical_id(pipeline.task_definition)}
+    assert subs["ClusterArn"] == arn_ref(logical_id(pipeline.cluster))
+    assert subs["ContainerName"] == constants.TRANSCODER_CONTAINER_NAME
+    task_definition = synthesized.resources[logical_id(pipeline.task_definition)]
+    containers = task_definition["Properties"]["ContainerDefinitions"]
+    assert [c["Name"] for c in containers] == [constants.TRANSCODER_CONTAINER_NAME]
+
+
+def test_tasks_retry_and_failures_are_caught(definition: dict[str, Any]) -> None:
+    states = definition["States"]
+    transcode = next(s for s in states.values() if s["Type"] == "Map")
+    run_task = next(iter(transcode["ItemProcessor"]["States"].values()))
+    assert run_task["Retry"]
+    assert any(c["Next"] == "RecordFailure" for c in transcode["Catch"])
+    for name in ("Claim", "Probe", "Finalise"):
+        assert states[name]["Retry"], name
+        assert any(c["Next"] == "RecordFailure" for c in states[name]["Catch"]), name
+
+
+def test_failures_reach_the_dead_letter_queue(
+    synthesized: Synthesized, state_machine: dict[str, Any], definition: dict[str, Any]
+) -> None:
+    send = definition["States"]["SendToDeadLetterQueue"]
+    assert send["Resource"] == "arn:aws:states:::sqs:sendMessage"
+    assert send["Parameters"]["QueueUrl"] == "${DeadLetterQueueUrl}"
+    dlq = logical_id(synthesized.stack.pipeline.dead_letter_queue)
+    assert substitutions(state_machine)["DeadLetterQueueUrl"] == {"Ref": dlq}
+    queue = synthesized.resources[dlq]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+
+
+def test_network_substitutions_are_the_public_subnets_and_the_ingress_free_group(
+    synthesized: Synthesized, state_machine: dict[str, Any]
+) -> None:
+    pipeline = synthesized.stack.pipeline
+    subs = substitutions(state_machine)
+    subnets = [logical_id(subnet) for subnet in pipeline.vpc.public_subnets]
+    assert [subs["SubnetId1"], subs["SubnetId2"]] == [{"Ref": s} for s in subnets]
+    group_id = logical_id(pipeline.security_group)
+    assert subs["SecurityGroupId"] == {"Fn::GetAtt": [group_id, "GroupId"]}
+    assert "SecurityGroupIngress" not in synthesized.resources[group_id]["Properties"]
+    assert not synthesized.of_type("AWS::EC2::NatGateway")
+    synthesized.template.has_resource_properties(
+        "AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Gateway"}
+    )
+
+
+def test_logging_all_and_tracing(state_machine: dict[str, Any]) -> None:
+    props = state_machine["Properties"]
+    assert props["LoggingConfiguration"]["Level"] == "ALL"
+    assert props["TracingConfiguration"]["Enabled"] is True
+
+
+def test_the_state_machine_role_may_do_what_the_asl_does_and_no_more(
+    synthesized: Synthesized, state_machine: dict[str, Any]
+) -> None:
+    role = state_machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    statements = role_statements(synthesized, role)
+    granted = actions(statements)
+    workflow = {
+        "dynamodb:UpdateItem",
+        "lambda:InvokeFunction",
+        "ecs:RunTask",
+        "ecs:StopTask",
+        "ecs:DescribeTasks",
+        "iam:PassRole",
+        "events:PutTargets",
+        "events:PutRule",
+        "events:DescribeRule",
+        "sqs:SendMessage",
+    }
+    observability = {a for a in granted if a.startswith(("logs:", "xray:"))}
+    assert granted - observability == workflow
+
+    by_action = {a: s for s in statements for a in as_list(s["Action"])}
+    pipeline = synthesized.stack.pipeline
+    assert by_action["ecs:RunTask"]["Resource"] == {"Ref": logical_id(pipeline.task_definition)}
+    rule = by_action["events:PutRule"]["Resource"]
+    assert constants.ECS_SYNC_MANAGED_RULE in json.dumps(rule)
+    assert by_action["dynamodb:UpdateItem"]["Resource"] == arn_ref(
+        logical_id(synthesized.stack.data.table)
+    )
+    invoked = as_list(by_action["lambda:InvokeFunction"]["Resource"])
+    functions = (pipeline.probe, pipeline.finalise, pipeline.record_failure)
+    assert sorted(map(repr, invoked)) == sorted(repr(arn_ref(logical_id(f))) for f in functions)
+
+
+def test_object_created_on_sources_starts_the_state_machine_with_a_dlq(
+    synthesized: Synthesized,
+) -> None:
+    pipeline = synthesized.stack.pipeline
+    rule = pipeline.trigger
+    uploads = logical_id(synthesized.stack.storage.uploads)
+    synthesized.template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.s3"],
+                "detail-type": ["Object Created"],
+                "detail": {
+                    "bucket": {"name": [{"Ref": uploads}]},
+                    "object": {"key": [{"suffix": constants.UPLOAD_SOURCE_SUFFIX}]},
+                },
+            },
+            "Targets": [
+                Match.object_like(
+                    {
+                        "Arn": {"Ref": logical_id(pipeline.state_machine)},
+                        "DeadLetterConfig": {
+                            "Arn": arn_ref(logical_id(pipeline.dead_letter_queue))
+                        },
+                        "RetryPolicy": Match.object_like(
+                            {"MaximumRetryAttempts": Match.any_value()}
+                        ),
+                    }
+                )
+            ],
+        },
+    )
+    synthesized.template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {"NotificationConfiguration": {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}},
+    )
+    # EventBridge may write to the queue, for this rule only.
+    synthesized.template.has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": "sqs:SendMessage",
+                                "Principal": {"Service": "events.amazonaws.com"},
+                                "Condition": {
+                                    "ArnEquals": {"aws:SourceArn": arn_ref(logical_id(rule))}
+                                },
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_the_transcoder_task(synthesized: Synthesized) -> None:
+    pipeline = synthesized.stack.pipeline
+    props = synthesized.resources[logical_id(pipeline.task_definition)]["Properties"]
+    assert (props["Cpu"], props["Memory"]) == ("2048", "4096")
+    assert props["RequiresCompatibilities"] == ["FARGATE"]
+    (container,) = props["ContainerDefinitions"]
+    names = {variable["Name"] for variable in container["Environment"]}
+    assert names == {"UPLOADS_BUCKET", "MEDIA_BUCKET"}
+    assert container["LogConfiguration"]["LogDriver"] == "awslogs"
+    synthesized.template.has_resource_properties(
+        "AWS::ECS::Cluster",
+        {"ClusterSettings": [{"Name": "containerInsights", "Value": "enabled"}]},
+    )

@@ -1,0 +1,77 @@
+"""Settings from CDK context: defaults, conversions from `-c` strings, and refusals."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from pydantic import ValidationError
+
+from cdk.settings import Settings
+from tests.infrastructure.conftest import generate_public_key_pem
+
+
+def test_defaults_synthesize_a_small_deployment() -> None:
+    settings = Settings()
+    assert (settings.fargate_cpu, settings.fargate_memory_mib) == (2048, 4096)
+    assert settings.fargate_spot is False
+    assert settings.self_sign_up is False
+    assert settings.allowed_origins == ()
+
+
+def test_command_line_strings_are_converted() -> None:
+    # `cdk deploy -c fargateCpu=4096 -c fargateMemoryMib=8192 -c fargateSpot=true ...`
+    settings = Settings.model_validate(
+        {
+            "fargateCpu": "4096",
+            "fargateMemoryMib": "8192",
+            "fargateSpot": "true",
+            "allowedOrigins": "https://app.example.com, http://localhost:5173",
+            "logRetentionDays": "90",
+        }
+    )
+    assert (settings.fargate_cpu, settings.fargate_memory_mib) == (4096, 8192)
+    assert settings.fargate_spot is True
+    assert settings.allowed_origins == ("https://app.example.com", "http://localhost:5173")
+    assert settings.log_retention_days == 90
+
+
+def test_a_json_list_of_origins_is_accepted() -> None:
+    settings = Settings.model_validate({"allowedOrigins": '["https://a.example"]'})
+    assert settings.allowed_origins == ("https://a.example",)
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"fargateCpu": 2048, "fargateMemoryMib": 2048},  # too little memory for 2 vCPU
+        {"fargateCpu": 3000},
+        {"allowedOrigins": "https://app.example.com/"},  # an origin has no path
+        {"logRetentionDays": 10},
+        {"environmentName": "Prod"},
+        {"x264Preset": "placebo"},
+        {"architecture": "ppc64"},
+        {"cdnPublicKeyPem": "not a key"},
+        {"unknownKey": 1},
+    ],
+)
+def test_invalid_context_fails_synth(context: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        Settings.model_validate(context)
+
+
+def test_a_required_cdn_key_must_be_given() -> None:
+    with pytest.raises(ValidationError, match="cdnPublicKeyPem"):
+        Settings.model_validate({"requireCdnKey": "true"})
+
+
+def test_a_pem_passed_with_escaped_newlines_is_restored() -> None:
+    pem = generate_public_key_pem()
+    settings = Settings.model_validate({"cdnPublicKeyPem": pem.strip().replace("\n", "\\n")})
+    assert settings.cdn_public_key_pem == pem
+
+
+def test_context_is_read_by_its_camel_case_keys_and_near_misses_fail() -> None:
+    app = cdk.App(context={"fargateCpu": "4096", "fargateMemoryMib": 8192, "aws:cdk:x": 1})
+    assert Settings.from_node(app.node).fargate_cpu == 4096
+    with pytest.raises(ValueError, match="did you mean 'fargateCpu'"):
+        Settings.from_node(cdk.App(context={"fargatecpu": "4096"}).node)

@@ -1,0 +1,111 @@
+"""No bucket is public; media only through CloudFront with signed URLs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cdk.nag import logical_id
+from tests.infrastructure.conftest import LOCAL_ORIGIN, Synthesized
+from tests.infrastructure.policies import as_list
+
+BLOCK_ALL = {
+    "BlockPublicAcls": True,
+    "BlockPublicPolicy": True,
+    "IgnorePublicAcls": True,
+    "RestrictPublicBuckets": True,
+}
+
+
+def _bucket_policy(synthesized: Synthesized, bucket_id: str) -> list[dict[str, Any]]:
+    for policy in synthesized.of_type("AWS::S3::BucketPolicy").values():
+        if policy["Properties"]["Bucket"] == {"Ref": bucket_id}:
+            statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
+            return statements
+    raise AssertionError(f"{bucket_id} has no bucket policy")
+
+
+def test_every_bucket_is_private_encrypted_and_tls_only(synthesized: Synthesized) -> None:
+    buckets = synthesized.of_type("AWS::S3::Bucket")
+    assert len(buckets) == 4  # uploads, media, web, logs
+    for bucket_id, bucket in buckets.items():
+        props = bucket["Properties"]
+        assert props["PublicAccessBlockConfiguration"] == BLOCK_ALL, bucket_id
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"], bucket_id
+        statements = _bucket_policy(synthesized, bucket_id)
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in statements
+        ), bucket_id
+        # Policies let in only AWS services (CloudFront OAC, log delivery) and this
+        # stack's own roles (the web bucket's auto-delete), never an account or "*".
+        for statement in statements:
+            if statement["Effect"] == "Allow":
+                principal = statement["Principal"]
+                own_role = principal.get("AWS", {}).get("Fn::GetAtt", [None])[0]
+                assert "Service" in principal or own_role in synthesized.resources, statement
+
+
+def test_uploads_cors_is_limited_to_the_web_app_and_exposes_etag(
+    synthesized: Synthesized,
+) -> None:
+    delivery = synthesized.stack.delivery
+    uploads = synthesized.resources[logical_id(synthesized.stack.storage.uploads)]
+    (rule,) = uploads["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert rule["ExposedHeaders"] == ["ETag"]
+    assert sorted(rule["AllowedMethods"]) == ["GET", "HEAD", "POST", "PUT"]
+    web_domain = {"Fn::GetAtt": [logical_id(delivery.web_distribution), "DomainName"]}
+    assert rule["AllowedOrigins"] == [
+        {"Fn::Join": ["", ["https://", web_domain]]},
+        LOCAL_ORIGIN,
+    ]
+    lifecycle = uploads["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert {"DaysAfterInitiation": 1} in [
+        r.get("AbortIncompleteMultipartUpload") for r in lifecycle
+    ]
+
+
+def test_media_is_served_only_through_cloudfront_with_signed_urls(
+    synthesized: Synthesized,
+) -> None:
+    delivery = synthesized.stack.delivery
+    media_id = logical_id(synthesized.stack.storage.media)
+    distribution = synthesized.resources[logical_id(delivery.media_distribution)]
+    config = distribution["Properties"]["DistributionConfig"]
+    (origin,) = config["Origins"]
+    assert origin["DomainName"] == {"Fn::GetAtt": [media_id, "RegionalDomainName"]}
+    assert "OriginAccessControlId" in origin
+    behavior = config["DefaultCacheBehavior"]
+    assert behavior["TrustedKeyGroups"] == [{"Ref": logical_id(delivery.key_group)}]
+    assert behavior["ViewerProtocolPolicy"] == "https-only"
+    assert "ResponseHeadersPolicyId" in behavior  # CORS for hls.js
+
+    _, public_key = synthesized.one("AWS::CloudFront::PublicKey")
+    encoded = public_key["Properties"]["PublicKeyConfig"]["EncodedKey"]
+    assert encoded.strip() == synthesized.public_key_pem.strip()
+
+    reads = [
+        s
+        for s in _bucket_policy(synthesized, media_id)
+        if s["Effect"] == "Allow" and "s3:GetObject" in as_list(s["Action"])
+    ]
+    assert [s["Principal"] for s in reads] == [{"Service": "cloudfront.amazonaws.com"}]
+
+
+def test_the_private_key_never_enters_the_template(synthesized: Synthesized) -> None:
+    _, secret = synthesized.one("AWS::SecretsManager::Secret")
+    assert "SecretString" not in secret["Properties"]
+    assert "GenerateSecretString" not in secret["Properties"]
+    assert "PRIVATE KEY" not in synthesized.template_path.read_text()
+
+
+def test_the_web_app_is_a_spa_behind_cloudfront(synthesized: Synthesized) -> None:
+    delivery = synthesized.stack.delivery
+    distribution = synthesized.resources[logical_id(delivery.web_distribution)]
+    config = distribution["Properties"]["DistributionConfig"]
+    assert config["DefaultRootObject"] == "index.html"
+    assert {
+        (r["ErrorCode"], r["ResponseCode"], r["ResponsePagePath"])
+        for r in config["CustomErrorResponses"]
+    } == {(403, 200, "/index.html"), (404, 200, "/index.html")}
+    (origin,) = config["Origins"]
+    assert "OriginAccessControlId" in origin
