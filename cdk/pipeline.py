@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
@@ -106,9 +106,8 @@ class Pipeline(Construct):
             container_insights_v2=ecs.ContainerInsights.ENABLED,
             enable_fargate_capacity_providers=True,
         )
-        # The cluster's default strategy serves a RunTask that names no launch type. The ASL
-        # currently pins `"LaunchType": "FARGATE"`, which overrides it; drop that from the
-        # ASL and `fargateSpot` takes effect (and FARGATE stays the default without it).
+        # The state machine's RunTask names no launch type, so this default strategy decides
+        # between on-demand Fargate and Spot (an interrupted Spot task is retried by the Map).
         self.cluster.add_default_capacity_provider_strategy(
             [
                 ecs.CapacityProviderStrategy(
@@ -117,12 +116,6 @@ class Pipeline(Construct):
                 )
             ]
         )
-        if settings.fargate_spot and '"LaunchType"' in constants.STATE_MACHINE_ASL.read_text():
-            Annotations.of(self).add_warning_v2(
-                "streamforge:fargateSpot",
-                "fargateSpot is on, but the state machine pins LaunchType FARGATE, "
-                "which overrides the cluster's Spot strategy: tasks run on-demand.",
-            )
 
         cpu_architecture = (
             ecs.CpuArchitecture.ARM64

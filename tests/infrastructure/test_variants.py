@@ -49,5 +49,5 @@ def test_spot_arm64_and_missing_inputs_synthesize_with_warnings(tmp_path: Path) 
     # ... and synth says what is missing or ineffective
     assert "cdnPublicKeyPem" in warnings
     assert "no index.html" in warnings
-    if '"LaunchType"' in constants.STATE_MACHINE_ASL.read_text():
-        assert "fargateSpot" in warnings
+    # and the workflow's RunTask names no launch type, so the cluster's Spot strategy applies
+    assert '"LaunchType"' not in constants.STATE_MACHINE_ASL.read_text()
