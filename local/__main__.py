@@ -60,7 +60,8 @@ def _up(args: argparse.Namespace) -> int:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     with OfflineStack(config) as stack:
-        print(f"API      {stack.api_url}")
+        print(f"API      {stack.api_url}  (OpenAPI: {stack.api_url}/openapi.json)")
+        print(f"CDN      {stack.cdn_url}  (signed URLs only)")
         print(f"AWS      {stack.endpoint_url}  (moto: S3, DynamoDB, SQS, Step Functions, ECS)")
         print("token    python -m local token --user alice")
         print("Ctrl-C stops the stack.", flush=True)

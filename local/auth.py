@@ -20,27 +20,30 @@ class InvalidToken(Exception):
     pass
 
 
+def load_or_create_rsa_key(path: Path) -> rsa.RSAPrivateKey:
+    """An RSA key kept in the offline stack's state folder (made on first use)."""
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        assert isinstance(key, rsa.RSAPrivateKey)
+        return key
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(private_key_pem(key).encode())
+    path.chmod(0o600)
+    return key
+
+
+def private_key_pem(key: rsa.RSAPrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
 class LocalIssuer:
     def __init__(self, key_path: Path):
-        self._key = self._load_or_create(key_path)
-
-    @staticmethod
-    def _load_or_create(path: Path) -> rsa.RSAPrivateKey:
-        if path.exists():
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-            assert isinstance(key, rsa.RSAPrivateKey)
-            return key
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-        path.chmod(0o600)
-        return key
+        self._key = load_or_create_rsa_key(key_path)
 
     def issue(self, user: str, *, seconds: int = TOKEN_SECONDS, audience: str = AUDIENCE) -> str:
         now = int(time.time())

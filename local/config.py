@@ -35,6 +35,11 @@ class Names:
     probe_function: str = "streamforge-probe"
     finalise_function: str = "streamforge-finalise"
     record_failure_function: str = "streamforge-record-failure"
+    idempotency_table: str = "streamforge-idempotency"
+    # On AWS integrators add their own rules; offline one rule keeps every event in a queue.
+    video_events_rule: str = "streamforge-video-events"
+    video_events_queue: str = "streamforge-video-events"
+    cdn_private_key_secret: str = "streamforge/cdn-private-key"
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class OfflineConfig:
     host: str = "127.0.0.1"
     moto_port: int = 0  # 0: pick a free port
     api_port: int = 0
+    cdn_port: int = 0
+    cdn_key_pair_id: str = "KLOCALSTREAMFORGE"
     names: Names = field(default_factory=Names)
     x264_preset: str = "veryfast"
     max_parallel_jobs: int = 2  # one machine: two FFmpeg processes keep two cores busy

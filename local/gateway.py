@@ -48,7 +48,7 @@ def build_event(  # noqa: PLR0917 - one argument per part of the request
     source_ip: str,
 ) -> dict[str, Any]:
     now = time.time()
-    is_text = not body or _is_text(headers.get("content-type", ""))
+    is_text = not body or (_is_text(headers.get("content-type", "")) and _is_utf8(body))
     parameters: dict[str, str] = {}
     for key, value in parse_qsl(query, keep_blank_values=True):
         parameters[key] = f"{parameters[key]},{value}" if key in parameters else value
@@ -89,6 +89,15 @@ def build_event(  # noqa: PLR0917 - one argument per part of the request
 
 def _is_text(content_type: str) -> bool:
     return content_type.startswith("text/") or "json" in content_type or not content_type
+
+
+def _is_utf8(body: bytes) -> bool:
+    """A body that does not decode is passed on base64-encoded, as API Gateway does."""
+    try:
+        body.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def requires_token(method: str, path: str) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 
+from lambdas.core.events import SOURCE as EVENT_SOURCE
 from lambdas.core.models import VideoRecord, use_table
 from local.config import ACCOUNT, ASL_PATH, REGION, OfflineConfig
 
@@ -26,7 +27,9 @@ LAMBDA_HANDLERS = {
 class Deployed:
     dead_letter_queue_url: str
     upload_events_queue_url: str
+    video_events_queue_url: str
     state_machine_arn: str
+    cdn_private_key_secret_arn: str
     function_arns: dict[str, str]
 
 
@@ -40,10 +43,22 @@ def function_environment(config: OfflineConfig) -> dict[str, str]:
         "X264_PRESET": config.x264_preset,
         "MAX_PARALLEL_JOBS": str(config.max_parallel_jobs),
         "JOB_TIMEOUT_MIN_SECONDS": str(config.job_timeout_min_seconds),
+        "IDEMPOTENCY_TABLE_NAME": names.idempotency_table,
+        "CDN_KEY_PAIR_ID": config.cdn_key_pair_id,
+        "CDN_SCHEME": "http",  # the emulator speaks plain HTTP on loopback
         "POWERTOOLS_SERVICE_NAME": "streamforge",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "LOG_LEVEL": "INFO",
+    }
+
+
+def api_environment(deployed: Deployed, cdn_domain: str) -> dict[str, str]:
+    """The API's settings that exist only once the stack is deployed."""
+    return {
+        "STATE_MACHINE_ARN": deployed.state_machine_arn,
+        "CDN_DOMAIN": cdn_domain,
+        "CDN_PRIVATE_KEY_SECRET_ARN": deployed.cdn_private_key_secret_arn,
     }
 
 
@@ -66,7 +81,14 @@ def _empty_zip() -> bytes:
     return buffer.getvalue()
 
 
-def deploy(session: boto3.Session, endpoint_url: str, config: OfflineConfig) -> Deployed:
+def deploy(
+    session: boto3.Session,
+    endpoint_url: str,
+    config: OfflineConfig,
+    *,
+    cdn_domain: str,
+    cdn_private_key_pem: str,
+) -> Deployed:
     names = config.names
 
     def client(service: str) -> Any:
@@ -96,6 +118,10 @@ def deploy(session: boto3.Session, endpoint_url: str, config: OfflineConfig) -> 
     use_table(names.table, REGION)
     if not VideoRecord.exists():
         VideoRecord.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    _create_idempotency_table(client("dynamodb"), names.idempotency_table)
+    secret_arn = client("secretsmanager").create_secret(
+        Name=names.cdn_private_key_secret, SecretString=cdn_private_key_pem
+    )["ARN"]
 
     dlq_url = sqs.create_queue(QueueName=names.dead_letter_queue)["QueueUrl"]
     events_url = sqs.create_queue(QueueName=names.upload_events_queue)["QueueUrl"]
@@ -118,6 +144,9 @@ def deploy(session: boto3.Session, endpoint_url: str, config: OfflineConfig) -> 
         ),
     )
     events.put_targets(Rule=names.upload_rule, Targets=[{"Id": "pipeline", "Arn": events_arn}])
+    video_events_url = _video_events_queue(
+        sqs, events, rule=names.video_events_rule, queue=names.video_events_queue
+    )
 
     role_arn = client("iam").create_role(
         RoleName="streamforge-local",
@@ -202,9 +231,42 @@ def deploy(session: boto3.Session, endpoint_url: str, config: OfflineConfig) -> 
         definition=definition,
         roleArn=f"arn:aws:iam::{ACCOUNT}:role/streamforge-local",
     )["stateMachineArn"]
-    return Deployed(
+    deployed = Deployed(
         dead_letter_queue_url=dlq_url,
         upload_events_queue_url=events_url,
+        video_events_queue_url=video_events_url,
         state_machine_arn=state_machine_arn,
+        cdn_private_key_secret_arn=secret_arn,
         function_arns=function_arns,
     )
+    # As in CDK, only the API function knows the state machine and the CDN.
+    lambda_client.update_function_configuration(
+        FunctionName=names.api_function,
+        Environment={"Variables": {**environment, **api_environment(deployed, cdn_domain)}},
+    )
+    return deployed
+
+
+def _create_idempotency_table(dynamodb: Any, name: str) -> None:
+    """The Powertools idempotency store: `id` hash key, TTL on `expiration`."""
+    dynamodb.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_time_to_live(
+        TableName=name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
+    )
+
+
+def _video_events_queue(sqs: Any, events: Any, *, rule: str, queue: str) -> str:
+    """VideoReady / VideoFailed land in a queue that tests and people can read."""
+    url: str = sqs.create_queue(QueueName=queue)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": [EVENT_SOURCE]}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "video-events", "Arn": arn}])
+    return url

@@ -3,6 +3,7 @@ behind the gateway emulator. Start it, use it over HTTP, stop it."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -12,12 +13,15 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
+from lambdas.api.dependencies import reset_dependencies
 from lambdas.api.handler import lambda_handler as api_handler
+from lambdas.core.settings import reset_settings
 from local import engine_hooks
-from local.auth import LocalIssuer
+from local.auth import LocalIssuer, load_or_create_rsa_key, private_key_pem
+from local.cdn import CdnServer, SignedUrlVerifier
 from local.config import REGION, OfflineConfig, free_port
 from local.gateway import GatewayServer
-from local.resources import Deployed, deploy, function_environment
+from local.resources import Deployed, api_environment, deploy, function_environment
 from local.upload_events import UploadEventPump
 
 log = logging.getLogger("streamforge.local")
@@ -34,6 +38,8 @@ class OfflineStack:
         self._moto: ThreadedMotoServer | None = None
         self._pump: UploadEventPump | None = None
         self.gateway: GatewayServer | None = None
+        self.cdn: CdnServer | None = None
+        self._video_events: list[dict[str, Any]] = []
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -65,7 +71,28 @@ class OfflineStack:
                 base_environment={"PYTHONPATH": _transcoder_pythonpath()},
             )
         )
-        self.deployed = deploy(boto3.Session(), self.endpoint_url, config)
+        # The CDN's key pair: CloudFront holds the public half, the API reads the private half
+        # from Secrets Manager (moto's, offline).
+        cdn_key = load_or_create_rsa_key(config.state_dir / "cdn-signing-key.pem")
+        self.cdn = CdnServer(
+            self.client("s3"),
+            config.names.media_bucket,
+            SignedUrlVerifier(cdn_key.public_key(), config.cdn_key_pair_id),
+            host=config.host,
+            port=config.cdn_port,
+        )
+        self.deployed = deploy(
+            boto3.Session(),
+            self.endpoint_url,
+            config,
+            cdn_domain=self.cdn.domain,
+            cdn_private_key_pem=private_key_pem(cdn_key),
+        )
+        # Known only now; the API's settings are read (and cached) on its first request.
+        os.environ.update(api_environment(self.deployed, self.cdn.domain))
+        reset_settings()
+        reset_dependencies()
+        self.cdn.start()
         self._pump = UploadEventPump(
             self.client("sqs"),
             self.client("stepfunctions"),
@@ -77,7 +104,12 @@ class OfflineStack:
             api_handler, self.issuer, host=config.host, port=config.api_port
         )
         self.gateway.start()
-        log.info("offline stack up: api %s, aws %s", self.gateway.url, self.endpoint_url)
+        log.info(
+            "offline stack up: api %s, cdn %s, aws %s",
+            self.gateway.url,
+            self.cdn.url,
+            self.endpoint_url,
+        )
         return self
 
     def stop(self) -> None:
@@ -87,6 +119,8 @@ class OfflineStack:
         engine_hooks.stop_all_tasks()
         if self.gateway:
             self.gateway.stop()
+        if self.cdn:
+            self.cdn.stop()
         if self._moto:
             self._moto.stop()
 
@@ -107,6 +141,11 @@ class OfflineStack:
     def api_url(self) -> str:
         assert self.gateway is not None, "the stack is not started"
         return self.gateway.url
+
+    @property
+    def cdn_url(self) -> str:
+        assert self.cdn is not None, "the stack is not started"
+        return self.cdn.url
 
     def client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.endpoint_url, region_name=REGION)  # type: ignore[call-overload]
@@ -141,6 +180,20 @@ class OfflineStack:
                     )
                 return executions
             time.sleep(0.5)
+
+    def video_events(self) -> list[dict[str, Any]]:
+        """Every VideoReady / VideoFailed event so far, oldest first. The stack moves them
+        from the queue into memory, so each call sees all of them."""
+        assert self.deployed is not None
+        sqs = self.client("sqs")
+        url = self.deployed.video_events_queue_url
+        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            for message in batch:
+                self._video_events.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return list(self._video_events)
 
     def _pending_upload_events(self) -> int:
         if not self.deployed:

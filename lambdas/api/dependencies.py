@@ -7,25 +7,101 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import boto3
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+)
 from botocore.config import Config
 
+from lambdas.core.errors import ServiceUnavailable
+from lambdas.core.lifecycle import Buckets
 from lambdas.core.models import use_table
-from lambdas.core.settings import Settings, get_settings
+from lambdas.core.observability import logger
+from lambdas.core.playback import CdnConfig, MediaUrlSigner
+from lambdas.core.settings import ApiSettings, get_api_settings
+from lambdas.core.uploads import UploadPolicy
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 
 @dataclass(frozen=True)
 class ApiDependencies:
-    settings: Settings
+    settings: ApiSettings
     s3: S3Client
+    sfn: SFNClient
+    secrets: SecretsManagerClient
+    idempotency_store: DynamoDBPersistenceLayer
+    idempotency_config: IdempotencyConfig
+
+    @property
+    def upload_policy(self) -> UploadPolicy:
+        settings = self.settings
+        return UploadPolicy(
+            bucket=settings.uploads_bucket,
+            url_ttl_seconds=settings.upload_url_ttl_seconds,
+            multipart_threshold_bytes=settings.multipart_threshold_bytes,
+            multipart_part_bytes=settings.multipart_part_bytes,
+        )
+
+    @property
+    def buckets(self) -> Buckets:
+        return Buckets(uploads=self.settings.uploads_bucket, media=self.settings.media_bucket)
+
+    @property
+    def signer(self) -> MediaUrlSigner:
+        return get_signer()
 
 
 @lru_cache(maxsize=1)
 def get_dependencies() -> ApiDependencies:
-    settings = get_settings()
+    settings = get_api_settings()
     use_table(settings.videos_table_name)
-    # SigV4 presigning: browsers and the CDN emulator both expect it.
-    s3 = boto3.client("s3", config=Config(signature_version="s3v4"))
-    return ApiDependencies(settings=settings, s3=s3)
+    return ApiDependencies(
+        settings=settings,
+        # SigV4 presigning: browsers and S3 in every region expect it.
+        s3=boto3.client("s3", config=Config(signature_version="s3v4")),
+        sfn=boto3.client("stepfunctions"),
+        secrets=boto3.client("secretsmanager"),
+        idempotency_store=DynamoDBPersistenceLayer(
+            table_name=settings.idempotency_table_name,
+            boto3_client=boto3.client("dynamodb"),
+        ),
+        # The key is the caller and their Idempotency-Key; the body must match on a replay.
+        idempotency_config=IdempotencyConfig(
+            event_key_jmespath="[owner, key]",
+            payload_validation_jmespath="request",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=settings.idempotency_ttl_seconds,
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_signer() -> MediaUrlSigner:
+    """Reads the private key on the first request that signs playback URLs, so that an API
+    whose key is not stored yet still serves everything else."""
+    deps = get_dependencies()
+    settings = deps.settings
+    try:
+        secret = deps.secrets.get_secret_value(SecretId=settings.cdn_private_key_secret_arn)
+        pem = secret["SecretString"]
+        config = CdnConfig(
+            scheme=settings.cdn_scheme,
+            domain=settings.cdn_domain,
+            key_pair_id=settings.cdn_key_pair_id,
+            ttl_seconds=settings.playback_url_ttl_seconds,
+        )
+        return MediaUrlSigner(config, pem)
+    except Exception as error:
+        logger.exception("cannot sign playback URLs")
+        raise ServiceUnavailable(
+            "playback URLs cannot be signed: the CDN signing key is not set up"
+        ) from error
+
+
+def reset_dependencies() -> None:
+    get_dependencies.cache_clear()
+    get_signer.cache_clear()

@@ -1,50 +1,180 @@
-"""The HTTP API: thin routes over the video lifecycle functions."""
+"""The HTTP API: thin routes over the video lifecycle functions in lambdas/core.
+
+Routes under /videos are the signed-in owner's (the JWT authorizer has checked the token);
+/catalog and /openapi.json are public. Domain errors become HTTP responses in one place, at
+the end of this module.
+"""
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import UnauthorizedError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.utilities.idempotency import idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
 
-from lambdas.api.dependencies import get_dependencies
+from lambdas.api.dependencies import ApiDependencies, get_dependencies
 from lambdas.api.schemas import (
+    AuthorizerError,
+    CatalogResponse,
+    CompleteUploadRequest,
+    CompleteUploadResponse,
     CreateVideoRequest,
     CreateVideoResponse,
+    ErrorResponse,
+    PartBody,
+    PlaybackBody,
+    PublicVideoBody,
+    PublicVideoDetail,
+    ReprocessResponse,
+    SignedPartResponse,
+    StartUploadRequest,
+    StartUploadResponse,
+    UpdateVideoRequest,
     VideoBody,
+    VideoDetail,
     VideoListResponse,
+    upload_body,
 )
-from lambdas.api.uploads import single_put_upload
-from lambdas.core import videos
-from lambdas.core.errors import InvalidVideoState, UploadTooLarge, VideoNotFound
+from lambdas.core import lifecycle, processing_log, uploads, videos
+from lambdas.core.errors import (
+    DomainError,
+    FieldError,
+    InvalidVideoState,
+    ServiceUnavailable,
+    UploadTooLarge,
+    VideoNotFound,
+)
+from lambdas.core.models import VideoRecord
 from lambdas.core.observability import logger
+from lambdas.core.settings import S3_MAX_PARTS
+from lambdas.core.status import VideoStatus
 
 app = APIGatewayHttpResolver(enable_validation=True)
+app.configure_openapi(
+    title="StreamForge API",
+    version="1.0.0",
+    description="Upload videos, follow their processing, and play them back through signed, "
+    "short-lived CDN URLs. Routes under /videos need a bearer token (a Cognito ID token).",
+    security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
+)
+
+OWNER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+VideoId = Annotated[str, Path(min_length=1, max_length=64)]
+Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]
+Cursor = Annotated[
+    str | None, Query(max_length=2048, description="nextCursor of the previous page")
+]
+UploadIdQuery = Annotated[
+    str | None,
+    Query(
+        alias="uploadId",
+        min_length=1,
+        max_length=1024,
+        description="Refuse the request if this is no longer the video's upload (Uppy sends it)",
+    ),
+]
+
+
+def _responses(success: int, description: str, *errors: int) -> dict[int, OpenAPIResponse]:
+    documented: dict[int, OpenAPIResponse] = {success: {"description": description}}
+    for status in errors:
+        # 401 comes from the JWT authorizer in front of the function, with its own body.
+        model = AuthorizerError if status == HTTPStatus.UNAUTHORIZED else ErrorResponse
+        documented[status] = {
+            "description": HTTPStatus(status).phrase,
+            "content": {"application/json": {"model": model}},
+        }
+    return documented
 
 
 def _caller_id() -> str:
     """The JWT authorizer has already verified the token; its subject is the caller."""
-    claims = app.current_event.request_context.authorizer.jwt_claim or {}
+    authorizer = app.current_event.request_context.authorizer
+    claims = (authorizer.jwt_claim if authorizer else None) or {}
     subject = claims.get("sub")
     if not subject:
         raise UnauthorizedError("a signed-in user is required")
     return str(subject)
 
 
-@app.post("/videos")
+def _poster_url(deps: ApiDependencies, record: VideoRecord) -> str | None:
+    if record.status != VideoStatus.COMPLETED or not record.thumbnails:
+        return None
+    return deps.signer.poster_url(record)
+
+
+# --- the owner's videos -----------------------------------------------------------------
+
+
+@app.post(
+    "/videos",
+    security=OWNER,
+    summary="Create a video; returns its id at once and how to upload the source",
+    responses=_responses(201, "Created", 400, 401, 409, 413, 422),
+)
 def create_video(
     request: Annotated[CreateVideoRequest, Body()],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            description="A retried request with the same key (and body) returns the same video",
+        ),
+    ] = None,
 ) -> Response[CreateVideoResponse]:
     deps = get_dependencies()
-    limit = deps.settings.max_upload_bytes
-    if request.size_bytes > limit:
-        raise UploadTooLarge(request.size_bytes, limit)
-    record = videos.create_video(
+    payload = {
+        "owner": _caller_id(),
+        "key": idempotency_key,
+        "request": request.model_dump(mode="json"),
+    }
+    if idempotency_key is None:
+        stored = _create_video(deps, payload)
+    else:
+        deps.idempotency_config.register_lambda_context(app.lambda_context)
+        create_once = idempotent_function(
+            _create_video_idempotently,
+            data_keyword_argument="payload",
+            persistence_store=deps.idempotency_store,
+            config=deps.idempotency_config,
+        )
+        stored = create_once(payload=payload)
+    body = CreateVideoResponse.model_validate(stored)
+    return Response(
+        status_code=HTTPStatus.CREATED,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers={"Location": f"/videos/{body.video.id}"},
+    )
+
+
+def _create_video_idempotently(payload: dict[str, Any]) -> dict[str, Any]:
+    return _create_video(get_dependencies(), payload)
+
+
+def _create_video(deps: ApiDependencies, payload: dict[str, Any]) -> dict[str, Any]:
+    """Creates the video and its upload; returns the response body as JSON-ready data (what
+    the idempotency store keeps for a replay)."""
+    request = CreateVideoRequest.model_validate(payload["request"])
+    record, plan = uploads.begin_upload(
+        deps.s3,
+        deps.upload_policy,
         videos.NewVideo(
-            owner_id=_caller_id(),
+            owner_id=payload["owner"],
             title=request.title,
             description=request.description,
             tags=request.tags,
@@ -52,39 +182,255 @@ def create_video(
             original_filename=request.filename,
             content_type=request.content_type,
             size_bytes=request.size_bytes,
-        )
+        ),
+        multipart=request.multipart,
+        max_upload_bytes=deps.settings.max_upload_bytes,
     )
-    upload = single_put_upload(
+    logger.info("video created", extra={"video_id": record.video_id, "upload": type(plan).__name__})
+    response = CreateVideoResponse(video=VideoBody.from_record(record), upload=upload_body(plan))
+    return response.model_dump(mode="json", by_alias=True)
+
+
+@app.get(
+    "/videos",
+    security=OWNER,
+    summary="The caller's videos in every status, newest first",
+    responses=_responses(200, "A page of videos", 400, 401),
+)
+def list_videos(limit: Limit = 20, cursor: Cursor = None) -> VideoListResponse:
+    deps = get_dependencies()
+    page = videos.list_owned_videos(_caller_id(), limit=limit, cursor=cursor)
+    return VideoListResponse(
+        items=[VideoBody.from_record(r, _poster_url(deps, r)) for r in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@app.get(
+    "/videos/<video_id>",
+    security=OWNER,
+    summary="One video: metadata, status, renditions, processing log, signed playback URLs",
+    responses=_responses(200, "The video", 400, 401, 404),
+)
+def get_video(video_id: VideoId) -> VideoDetail:
+    deps = get_dependencies()
+    record = videos.get_owned_video(video_id, _caller_id())
+    playback = deps.signer.playback_for(record) if record.status == VideoStatus.COMPLETED else None
+    return VideoDetail.from_parts(record, playback, processing_log.entries_for(video_id))
+
+
+@app.patch(
+    "/videos/<video_id>",
+    security=OWNER,
+    summary="Change the title, description, tags or visibility (only the fields given)",
+    responses=_responses(200, "The changed video", 400, 401, 404, 409),
+)
+def update_video(video_id: VideoId, request: Annotated[UpdateVideoRequest, Body()]) -> VideoBody:
+    deps = get_dependencies()
+    record = videos.update_video(
+        video_id,
+        _caller_id(),
+        videos.VideoChanges(
+            title=request.title,
+            description=request.description,
+            tags=request.tags,
+            visibility=request.visibility,
+        ),
+    )
+    return VideoBody.from_record(record, _poster_url(deps, record))
+
+
+@app.delete(
+    "/videos/<video_id>",
+    security=OWNER,
+    summary="Delete the video, its source and its media (deleting again is fine)",
+    responses=_responses(204, "Deleted", 400, 401, 404, 409),
+)
+def delete_video(video_id: VideoId) -> Response[None]:
+    deps = get_dependencies()
+    record = videos.find_own_video_or_tombstone(video_id, _caller_id())
+    lifecycle.delete_video(
+        deps.s3, deps.buckets, record, tombstone_days=deps.settings.tombstone_ttl_days
+    )
+    logger.info("video deleted", extra={"video_id": video_id})
+    return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
+
+
+@app.post(
+    "/videos/<video_id>/reprocess",
+    security=OWNER,
+    summary="Process a FAILED video again, in a new execution",
+    responses=_responses(202, "Processing starts again", 400, 401, 404, 409, 503),
+)
+def reprocess_video(video_id: VideoId) -> Response[ReprocessResponse]:
+    deps = get_dependencies()
+    record = videos.get_owned_video(video_id, _caller_id())
+    execution_arn = lifecycle.reprocess_video(
         deps.s3,
-        bucket=deps.settings.uploads_bucket,
-        key=record.source_key,
-        content_type=request.content_type,
-        ttl_seconds=deps.settings.upload_url_ttl_seconds,
+        deps.sfn,
+        uploads_bucket=deps.settings.uploads_bucket,
+        state_machine_arn=deps.settings.state_machine_arn,
+        record=record,
     )
-    logger.info("video created", extra={"video_id": record.video_id})
-    body = CreateVideoResponse(video=VideoBody.from_record(record), upload=upload)
+    logger.info("reprocessing", extra={"video_id": video_id, "execution_arn": execution_arn})
     return Response(
-        status_code=HTTPStatus.CREATED,
+        status_code=HTTPStatus.ACCEPTED,
         content_type=content_types.APPLICATION_JSON,
-        body=body,
-        headers={"Location": f"/videos/{record.video_id}"},
+        body=ReprocessResponse(video=VideoBody.from_record(record), execution_arn=execution_arn),
     )
 
 
-@app.get("/videos")
-def list_videos() -> VideoListResponse:
-    get_dependencies()
-    items = [VideoBody.from_record(r) for r in videos.list_owned_videos(_caller_id())]
-    return VideoListResponse(items=items)
+# --- uploads (the shapes of Uppy's @uppy/aws-s3 multipart hooks) -------------------------
 
 
-@app.get("/videos/<video_id>")
-def get_video(video_id: Annotated[str, Path(max_length=64)]) -> VideoBody:
-    get_dependencies()
-    return VideoBody.from_record(videos.get_owned_video(video_id, _caller_id()))
+@app.post(
+    "/videos/<video_id>/upload",
+    security=OWNER,
+    summary="Upload instructions again: a fresh presigned PUT, or the multipart upload in "
+    "progress (to resume it), or a new multipart upload",
+    responses=_responses(200, "How to upload", 400, 401, 404, 409),
+)
+def start_upload(
+    video_id: VideoId, request: Annotated[StartUploadRequest | None, Body()] = None
+) -> StartUploadResponse:
+    deps = get_dependencies()
+    record = videos.get_owned_video(video_id, _caller_id())
+    multipart = request.multipart if request else None
+    plan = uploads.restart_upload(deps.s3, deps.upload_policy, record, multipart)
+    return StartUploadResponse(upload=upload_body(plan))
+
+
+@app.get(
+    "/videos/<video_id>/upload/parts/<part_number>/url",
+    security=OWNER,
+    summary="Uppy signPart: a presigned URL to PUT one part",
+    responses=_responses(200, "Where to PUT the part", 400, 401, 404, 409),
+)
+def sign_part(
+    video_id: VideoId,
+    part_number: Annotated[int, Path(ge=1, le=S3_MAX_PARTS)],
+    upload_id: UploadIdQuery = None,
+) -> SignedPartResponse:
+    deps = get_dependencies()
+    record = videos.get_owned_video(video_id, _caller_id())
+    signed = uploads.sign_part(deps.s3, deps.upload_policy, record, part_number, upload_id)
+    return SignedPartResponse.from_signed(signed)
+
+
+@app.get(
+    "/videos/<video_id>/upload/parts",
+    security=OWNER,
+    summary="Uppy listParts: the parts S3 already holds (resume after a reload or a crash)",
+    responses=_responses(200, "The uploaded parts, in order", 400, 401, 404, 409),
+)
+def list_parts(video_id: VideoId, upload_id: UploadIdQuery = None) -> list[PartBody]:
+    deps = get_dependencies()
+    record = videos.get_owned_video(video_id, _caller_id())
+    parts = uploads.list_parts(deps.s3, deps.upload_policy, record, upload_id)
+    return [PartBody.from_part(part) for part in parts]
+
+
+@app.post(
+    "/videos/<video_id>/upload/complete",
+    security=OWNER,
+    summary="Uppy completeMultipartUpload (or confirm a single PUT): the source is complete",
+    responses=_responses(200, "The uploaded video", 400, 401, 404, 409),
+)
+def complete_upload(
+    video_id: VideoId, request: Annotated[CompleteUploadRequest | None, Body()] = None
+) -> CompleteUploadResponse:
+    deps = get_dependencies()
+    record = videos.get_owned_video(video_id, _caller_id())
+    parts = (
+        [uploads.PartToComplete(part_number=p.part_number, etag=p.etag) for p in request.parts]
+        if request and request.parts
+        else None
+    )
+    record = uploads.complete_upload(
+        deps.s3, deps.upload_policy, record, parts, request.upload_id if request else None
+    )
+    logger.info("upload complete", extra={"video_id": video_id})
+    return CompleteUploadResponse(
+        location=f"/videos/{record.video_id}", video=VideoBody.from_record(record)
+    )
+
+
+@app.delete(
+    "/videos/<video_id>/upload",
+    security=OWNER,
+    summary="Uppy abortMultipartUpload: drop the parts; the video waits for a new upload",
+    responses=_responses(204, "Aborted", 400, 401, 404, 409),
+)
+def abort_upload(video_id: VideoId, upload_id: UploadIdQuery = None) -> Response[None]:
+    deps = get_dependencies()
+    record = videos.get_owned_video(video_id, _caller_id())
+    uploads.abort_upload(deps.s3, deps.upload_policy, record, upload_id)
+    return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
+
+
+# --- public -----------------------------------------------------------------------------
+
+
+@app.get(
+    "/catalog",
+    summary="Public, processed videos, newest first",
+    responses=_responses(200, "A page of the catalog", 400),
+)
+def list_catalog(limit: Limit = 20, cursor: Cursor = None) -> CatalogResponse:
+    deps = get_dependencies()
+    page = videos.list_catalog(limit=limit, cursor=cursor)
+    return CatalogResponse(
+        items=[PublicVideoBody.from_record(r, _poster_url(deps, r)) for r in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@app.get(
+    "/catalog/<video_id>",
+    summary="A public video with signed playback URLs",
+    responses=_responses(200, "The video", 400, 404),
+)
+def get_catalog_video(video_id: VideoId) -> PublicVideoDetail:
+    deps = get_dependencies()
+    record = videos.get_public_video(video_id)
+    playback = deps.signer.playback_for(record)
+    summary = PublicVideoBody.from_record(record, playback.poster_url if playback else None)
+    return PublicVideoDetail(**summary.model_dump(), playback=PlaybackBody.from_playback(playback))
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_document() -> Response[str]:
+    return Response(
+        status_code=HTTPStatus.OK,
+        content_type=content_types.APPLICATION_JSON,
+        body=_openapi_json(),
+        headers={"Cache-Control": "max-age=300"},
+    )
+
+
+@lru_cache(maxsize=1)
+def _openapi_json() -> str:
+    document = json.loads(app.get_openapi_json_schema())
+    # Powertools documents a 422 for every validated route; this API answers invalid
+    # requests with 400 (see _invalid_request), so only the 422s declared here remain.
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            schema = responses.get("422", {}).get("content", {}).get("application/json", {})
+            if schema.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
+                del responses["422"]
+    return json.dumps(document, indent=2)
 
 
 # --- errors: one place maps domain errors to HTTP responses -----------------------------
+
+_STATUS_OF: dict[type[DomainError], HTTPStatus] = {
+    VideoNotFound: HTTPStatus.NOT_FOUND,
+    InvalidVideoState: HTTPStatus.CONFLICT,
+    FieldError: HTTPStatus.BAD_REQUEST,
+    UploadTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    ServiceUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+}
 
 
 def _error(status: HTTPStatus, code: str, message: str, **extra: Any) -> Response[Any]:
@@ -110,21 +456,42 @@ def _invalid_request(error: RequestValidationError) -> Response[Any]:
     )
 
 
-@app.exception_handler(VideoNotFound)
-def _not_found(error: VideoNotFound) -> Response[Any]:
-    return _error(HTTPStatus.NOT_FOUND, "NOT_FOUND", str(error))
-
-
-@app.exception_handler(InvalidVideoState)
-def _conflict(error: InvalidVideoState) -> Response[Any]:
-    return _error(HTTPStatus.CONFLICT, "INVALID_STATE", str(error))
-
-
-@app.exception_handler(UploadTooLarge)
-def _too_large(error: UploadTooLarge) -> Response[Any]:
+@app.exception_handler(UnicodeDecodeError)
+def _undecodable_body(error: UnicodeDecodeError) -> Response[Any]:
+    # Powertools decodes the body before validating it; bytes that are not UTF-8 fail there.
+    message = "must be JSON encoded as UTF-8"
     return _error(
-        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-        "TOO_LARGE",
-        str(error),
-        fields=[{"field": "sizeBytes", "message": str(error)}],
+        HTTPStatus.BAD_REQUEST,
+        "INVALID_REQUEST",
+        f"body: {message}",
+        fields=[{"field": "body", "message": message}],
+    )
+
+
+@app.exception_handler(DomainError)
+def _domain_error(error: DomainError) -> Response[Any]:
+    status = next(
+        (code for cls, code in _STATUS_OF.items() if isinstance(error, cls)),
+        HTTPStatus.BAD_REQUEST,
+    )
+    field = getattr(error, "field", None)
+    extra = {"fields": [{"field": field, "message": str(error)}]} if field else {}
+    return _error(status, error.code, str(error), **extra)
+
+
+@app.exception_handler(IdempotencyValidationError)
+def _idempotency_key_reused(error: IdempotencyValidationError) -> Response[Any]:
+    return _error(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        "IDEMPOTENCY_KEY_REUSED",
+        "this Idempotency-Key was used with a different request body",
+    )
+
+
+@app.exception_handler(IdempotencyAlreadyInProgressError)
+def _idempotency_in_progress(error: IdempotencyAlreadyInProgressError) -> Response[Any]:
+    return _error(
+        HTTPStatus.CONFLICT,
+        "IDEMPOTENCY_IN_PROGRESS",
+        "a request with this Idempotency-Key is still being handled; retry shortly",
     )

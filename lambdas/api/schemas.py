@@ -1,15 +1,19 @@
-"""What the HTTP API accepts and returns (camelCase JSON)."""
+"""What the HTTP API accepts and returns (camelCase JSON; the multipart part shapes keep S3's
+PascalCase because that is what Uppy's @uppy/aws-s3 sends and expects)."""
 
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from lambdas.core.models import VideoRecord
+from lambdas.core.models import ProcessingLogEntry, VideoRecord
+from lambdas.core.playback import Playback
+from lambdas.core.settings import S3_MAX_PARTS
 from lambdas.core.status import Visibility
+from lambdas.core.uploads import MultipartPlan, SignedPart, SinglePut, UploadedPart
 
 ALLOWED_CONTENT_TYPES = frozenset(
     {
@@ -24,11 +28,25 @@ ALLOWED_CONTENT_TYPES = frozenset(
         "video/x-m4v",
     }
 )
+_INVISIBLE = {"Cc", "Cf", "Cs", "Co"}
+_TEXT_WHITESPACE = {"\n", "\r", "\t"}
 
 
 def _printable(value: str) -> str:
     """Rejects control characters (newlines included) but keeps any printable Unicode."""
-    if any(unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co"} for char in value):
+    if any(unicodedata.category(char) in _INVISIBLE for char in value):
+        raise ValueError("must not contain control or invisible formatting characters")
+    stripped = value.strip()
+    if not stripped:
+        raise ValueError("must not be blank")
+    return stripped
+
+
+def _text(value: str) -> str:
+    """Free text: line breaks and tabs allowed, other control characters not."""
+    if any(
+        unicodedata.category(char) in _INVISIBLE and char not in _TEXT_WHITESPACE for char in value
+    ):
         raise ValueError("must not contain control or invisible formatting characters")
     return value.strip()
 
@@ -40,27 +58,87 @@ def _allowed_content_type(value: str) -> str:
     return lowered
 
 
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
 Title = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
+Description = Annotated[str, Field(max_length=5000), AfterValidator(_text)]
 Tag = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_printable)]
+Tags = Annotated[list[Tag], Field(max_length=20), AfterValidator(_unique)]
 FileName = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_printable)]
+ETag = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_printable)]
+PartNumber = Annotated[int, Field(ge=1, le=S3_MAX_PARTS)]
+UploadId = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_printable)]
 
 
 class ApiModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
+# --- requests ---------------------------------------------------------------------------
+
+
 class CreateVideoRequest(ApiModel):
     title: Title
-    description: Annotated[str, Field(max_length=5000)] = ""
-    tags: Annotated[list[Tag], Field(max_length=20)] = []
+    description: Description = ""
+    tags: Tags = []
     visibility: Visibility = Visibility.PRIVATE
     filename: FileName
-    content_type: Annotated[str, AfterValidator(_allowed_content_type)]
+    content_type: Annotated[str, Field(max_length=100), AfterValidator(_allowed_content_type)]
     size_bytes: Annotated[int, Field(gt=0)]
+    multipart: bool | None = Field(
+        default=None,
+        description="Force a multipart (true) or single-PUT (false) upload; by default "
+        "sources over the multipart threshold (100 MiB) get a multipart plan.",
+    )
+
+
+class UpdateVideoRequest(ApiModel):
+    """Only the fields present change."""
+
+    title: Title | None = None
+    description: Description | None = None
+    tags: Tags | None = None
+    visibility: Visibility | None = None
+
+
+class StartUploadRequest(ApiModel):
+    multipart: bool | None = None
+
+
+class CompletedPartBody(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    part_number: PartNumber = Field(alias="PartNumber")
+    etag: ETag = Field(alias="ETag")
+
+
+class CompleteUploadRequest(ApiModel):
+    parts: Annotated[list[CompletedPartBody], Field(max_length=S3_MAX_PARTS)] | None = None
+    upload_id: UploadId | None = None
+
+
+# --- responses --------------------------------------------------------------------------
 
 
 class ErrorBody(ApiModel):
     code: str
+    message: str
+
+
+class FieldErrorBody(ApiModel):
+    field: str
+    message: str
+
+
+class ErrorResponse(ApiModel):
+    code: str
+    message: str
+    fields: list[FieldErrorBody] | None = None
+
+
+class AuthorizerError(BaseModel):
     message: str
 
 
@@ -74,11 +152,66 @@ class RenditionBody(ApiModel):
     average_bitrate_bps: int
     peak_bitrate_bps: int
     segment_count: int
+    output_bytes: int
+    task_arn: str | None
+
+
+class PlaybackBody(ApiModel):
+    """Signed, short-lived URLs. A player adds `signedQuery` to every request it makes for
+    this video (rendition playlists, segments, storyboard sprites): one signature covers
+    the video's whole media prefix until `expiresAt`."""
+
+    expires_at: str
+    signed_query: str
+    hls_url: str | None
+    dash_url: str | None
+    poster_url: str | None
+    storyboard_image_url: str | None
+    storyboard_vtt_url: str | None
+    preview_urls: list[str]
+
+    @classmethod
+    def from_playback(cls, playback: Playback | None) -> PlaybackBody | None:
+        if playback is None:
+            return None
+        return cls(
+            expires_at=playback.expires_at,
+            signed_query=playback.signed_query,
+            hls_url=playback.hls_url,
+            dash_url=playback.dash_url,
+            poster_url=playback.poster_url,
+            storyboard_image_url=playback.storyboard_image_url,
+            storyboard_vtt_url=playback.storyboard_vtt_url,
+            preview_urls=playback.preview_urls,
+        )
+
+
+class LogEntryBody(ApiModel):
+    stage: str
+    started_at: str
+    ended_at: str
+    outcome: str
+    message: str
+    execution_arn: str | None
+    task_arn: str | None
+
+    @classmethod
+    def from_entry(cls, entry: ProcessingLogEntry) -> LogEntryBody:
+        return cls(
+            stage=entry.stage,
+            started_at=entry.started_at,
+            ended_at=entry.ended_at,
+            outcome=entry.outcome,
+            message=entry.message,
+            execution_arn=entry.execution_arn,
+            task_arn=entry.task_arn,
+        )
 
 
 class VideoBody(ApiModel):
     id: str
     title: str
+    slug: str
     description: str
     tags: list[str]
     visibility: str
@@ -91,65 +224,213 @@ class VideoBody(ApiModel):
     height: int | None
     error: ErrorBody | None
     renditions: list[RenditionBody]
+    poster_url: str | None = None
     created_at: str
     updated_at: str
+    uploaded_at: str | None
     processed_at: str | None
 
     @classmethod
-    def from_record(cls, record: VideoRecord) -> VideoBody:
-        error = (
-            ErrorBody(code=record.error_code, message=record.error_message or "")
-            if record.error_code
-            else None
+    def from_record(cls, record: VideoRecord, poster_url: str | None = None) -> VideoBody:
+        return cls(**_video_fields(record), poster_url=poster_url)
+
+
+class VideoDetail(VideoBody):
+    playback: PlaybackBody | None
+    processing_log: list[LogEntryBody]
+
+    @classmethod
+    def from_parts(
+        cls,
+        record: VideoRecord,
+        playback: Playback | None,
+        log: list[ProcessingLogEntry],
+    ) -> VideoDetail:
+        return cls(
+            **_video_fields(record),
+            poster_url=playback.poster_url if playback else None,
+            playback=PlaybackBody.from_playback(playback),
+            processing_log=[LogEntryBody.from_entry(e) for e in log],
         )
+
+
+class PublicVideoBody(ApiModel):
+    id: str
+    title: str
+    slug: str
+    description: str
+    tags: list[str]
+    duration_seconds: float | None
+    width: int | None
+    height: int | None
+    poster_url: str | None
+    created_at: str
+    processed_at: str | None
+
+    @classmethod
+    def from_record(cls, record: VideoRecord, poster_url: str | None) -> PublicVideoBody:
         return cls(
             id=record.video_id,
             title=record.title,
+            slug=record.slug,
             description=record.description,
             tags=list(record.tags),
-            visibility=record.visibility,
-            status=record.status,
-            original_filename=record.original_filename,
-            content_type=record.content_type,
-            size_bytes=int(record.size_bytes),
             duration_seconds=record.duration_seconds,
             width=_optional_int(record.width),
             height=_optional_int(record.height),
-            error=error,
-            renditions=[
-                RenditionBody(
-                    name=r.name,
-                    kind=r.kind,
-                    codecs=r.codecs,
-                    width=_optional_int(r.width),
-                    height=_optional_int(r.height),
-                    frame_rate=r.frame_rate,
-                    average_bitrate_bps=int(r.average_bitrate_bps),
-                    peak_bitrate_bps=int(r.peak_bitrate_bps),
-                    segment_count=int(r.segment_count),
-                )
-                for r in record.renditions
-            ],
+            poster_url=poster_url,
             created_at=record.created_at,
-            updated_at=record.updated_at,
             processed_at=record.processed_at,
         )
 
 
-class UploadInstructions(ApiModel):
-    method: str
+class PublicVideoDetail(PublicVideoBody):
+    playback: PlaybackBody | None
+
+
+class SingleUploadBody(ApiModel):
+    """PUT the whole file to `url` with `headers`."""
+
+    type: Literal["single"] = "single"
+    method: Literal["PUT"] = "PUT"
     url: str
     headers: dict[str, str]
     expires_in_seconds: int
 
+    @classmethod
+    def from_put(cls, put: SinglePut) -> SingleUploadBody:
+        return cls(url=put.url, headers=put.headers, expires_in_seconds=put.expires_in_seconds)
+
+
+class MultipartUploadBody(ApiModel):
+    """Upload parts of `partSizeBytes` (the last may be smaller; any size of at least 5 MiB
+    works) to URLs from GET .../upload/parts/{n}/url, then POST .../upload/complete."""
+
+    type: Literal["multipart"] = "multipart"
+    upload_id: str
+    key: str
+    part_size_bytes: int
+    part_count: int
+    expires_in_seconds: int
+
+    @classmethod
+    def from_plan(cls, plan: MultipartPlan) -> MultipartUploadBody:
+        return cls(
+            upload_id=plan.upload_id,
+            key=plan.key,
+            part_size_bytes=plan.part_size_bytes,
+            part_count=plan.part_count,
+            expires_in_seconds=plan.expires_in_seconds,
+        )
+
+
+UploadBody = Annotated[SingleUploadBody | MultipartUploadBody, Field(discriminator="type")]
+
+
+def upload_body(plan: SinglePut | MultipartPlan) -> SingleUploadBody | MultipartUploadBody:
+    if isinstance(plan, SinglePut):
+        return SingleUploadBody.from_put(plan)
+    return MultipartUploadBody.from_plan(plan)
+
 
 class CreateVideoResponse(ApiModel):
     video: VideoBody
-    upload: UploadInstructions
+    upload: UploadBody
+
+
+class StartUploadResponse(ApiModel):
+    upload: UploadBody
+
+
+class SignedPartResponse(BaseModel):
+    """Uppy's AwsS3UploadParameters: PUT the part's bytes to `url`; `expires` in seconds."""
+
+    method: Literal["PUT"] = "PUT"
+    url: str
+    headers: dict[str, str]
+    expires: int
+
+    @classmethod
+    def from_signed(cls, signed: SignedPart) -> SignedPartResponse:
+        return cls(url=signed.url, headers={}, expires=signed.expires_in_seconds)
+
+
+class PartBody(BaseModel):
+    """Uppy's AwsS3Part."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    part_number: int = Field(alias="PartNumber")
+    size: int = Field(alias="Size")
+    etag: str = Field(alias="ETag")
+
+    @classmethod
+    def from_part(cls, part: UploadedPart) -> PartBody:
+        return cls(part_number=part.part_number, size=part.size, etag=part.etag)
+
+
+class CompleteUploadResponse(ApiModel):
+    location: str  # Uppy's completeMultipartUpload result: where the video now lives
+    video: VideoBody
+
+
+class ReprocessResponse(ApiModel):
+    video: VideoBody
+    execution_arn: str
 
 
 class VideoListResponse(ApiModel):
     items: list[VideoBody]
+    next_cursor: str | None
+
+
+class CatalogResponse(ApiModel):
+    items: list[PublicVideoBody]
+    next_cursor: str | None
+
+
+def _video_fields(record: VideoRecord) -> dict[str, Any]:
+    error = (
+        ErrorBody(code=record.error_code, message=record.error_message or "")
+        if record.error_code
+        else None
+    )
+    return {
+        "id": record.video_id,
+        "title": record.title,
+        "slug": record.slug,
+        "description": record.description,
+        "tags": list(record.tags),
+        "visibility": record.visibility,
+        "status": record.status,
+        "original_filename": record.original_filename,
+        "content_type": record.content_type,
+        "size_bytes": int(record.size_bytes),
+        "duration_seconds": record.duration_seconds,
+        "width": _optional_int(record.width),
+        "height": _optional_int(record.height),
+        "error": error,
+        "renditions": [
+            RenditionBody(
+                name=r.name,
+                kind=r.kind,
+                codecs=r.codecs,
+                width=_optional_int(r.width),
+                height=_optional_int(r.height),
+                frame_rate=r.frame_rate,
+                average_bitrate_bps=int(r.average_bitrate_bps),
+                peak_bitrate_bps=int(r.peak_bitrate_bps),
+                segment_count=int(r.segment_count),
+                output_bytes=int(r.output_bytes),
+                task_arn=r.task_arn,
+            )
+            for r in record.renditions
+        ],
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "uploaded_at": record.uploaded_at,
+        "processed_at": record.processed_at,
+    }
 
 
 def _optional_int(value: float | None) -> int | None:

@@ -1,11 +1,18 @@
-"""Domain errors. The API maps each class to an HTTP status in one place."""
+"""Domain errors. The API maps each class to an HTTP status in one place (lambdas/api/routes.py);
+`code` is the stable, machine-readable name clients see, the message is for people."""
+
+from __future__ import annotations
 
 
 class DomainError(Exception):
     """Base for errors a caller can act on; the message is shown to them."""
 
+    code = "ERROR"
+
 
 class VideoNotFound(DomainError):
+    code = "NOT_FOUND"
+
     def __init__(self, video_id: str) -> None:
         super().__init__(f"No video with id {video_id!r}")
 
@@ -13,9 +20,59 @@ class VideoNotFound(DomainError):
 class InvalidVideoState(DomainError):
     """The video is not in a state that allows the request (HTTP 409)."""
 
+    code = "INVALID_STATE"
+
+
+class UploadAlreadyCompleted(InvalidVideoState):
+    code = "UPLOAD_ALREADY_COMPLETED"
+
+
+class UploadNotFinished(InvalidVideoState):
+    """Completing before the source is all there (no object, or no multipart upload)."""
+
+    code = "UPLOAD_NOT_FINISHED"
+
+
+class NoMultipartUpload(InvalidVideoState):
+    code = "NO_MULTIPART_UPLOAD"
+
+
+class VideoBusy(InvalidVideoState):
+    code = "VIDEO_PROCESSING"
+
+
+class SourceGone(InvalidVideoState):
+    code = "SOURCE_MISSING"
+
+
+class ConcurrentChange(InvalidVideoState):
+    """Someone else changed the video at the same moment, again and again."""
+
+    code = "CONCURRENT_CHANGE"
+
+
+class FieldError(DomainError):
+    """A request field is valid on its own but not for this video (HTTP 400)."""
+
+    code = "INVALID_REQUEST"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.detail = message
+
 
 class UploadTooLarge(DomainError):
+    code = "TOO_LARGE"
+
     def __init__(self, size_bytes: int, limit_bytes: int) -> None:
         super().__init__(
             f"sizeBytes: {size_bytes} bytes is over the upload limit of {limit_bytes} bytes"
         )
+        self.field = "sizeBytes"
+
+
+class ServiceUnavailable(DomainError):
+    """A service the request depends on refused or failed; retrying later may work."""
+
+    code = "SERVICE_UNAVAILABLE"

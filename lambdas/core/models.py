@@ -1,9 +1,11 @@
 """The videos table, behind PynamoDB. The only module that knows the table's layout.
 
-One table, keyed `pk` (the video id) + `sk` ("VIDEO" for the video; later item kinds
-such as processing-log entries share the partition). Indexes serve the other access
-patterns without scans: `by_owner` (a user's videos, newest first) and the sparse
-`public_catalog` (only COMPLETED public videos carry `catalog_partition`).
+One table, keyed `pk` (the video id) + `sk`: "VIDEO" for the video itself, and
+"LOG#<started-at>#<stage>" for the entries of its processing log, which share the video's
+partition. Indexes serve the other access patterns without scans: `by_owner` (a user's
+videos, newest first; a deleted video's tombstone has no `owner_id`, so it drops out) and
+the sparse `public_catalog` (only COMPLETED public videos carry `catalog_partition`).
+Tombstones carry `expires_at` (epoch seconds) for the table's TTL.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 VIDEO_SORT_KEY = "VIDEO"
+LOG_SORT_KEY_PREFIX = "LOG#"
 CATALOG_PARTITION = "PUBLIC"
 
 
@@ -55,6 +58,7 @@ class RenditionAttribute(MapAttribute[str, Any]):
     peak_bitrate_bps = NumberAttribute()
     segment_count = NumberAttribute()
     output_bytes = NumberAttribute()
+    ssim = NumberAttribute(null=True)  # video: mean SSIM (Y) against the scaled source
     task_arn = UnicodeAttribute(null=True)
 
 
@@ -72,8 +76,9 @@ class VideoRecord(Model):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True, default=VIDEO_SORT_KEY)
-    owner_id = UnicodeAttribute()
+    owner_id = UnicodeAttribute(null=True)  # removed from tombstones (see deleted_owner_id)
     title = UnicodeAttribute()
+    slug = UnicodeAttribute(default="")
     description = UnicodeAttribute(default="")
     tags = ListAttribute(of=UnicodeAttribute, default=list)
     visibility = UnicodeAttribute()
@@ -85,6 +90,7 @@ class VideoRecord(Model):
     error_code = UnicodeAttribute(null=True)
     error_message = UnicodeAttribute(null=True)
     execution_arn = UnicodeAttribute(null=True)
+    upload_id = UnicodeAttribute(null=True)  # the S3 multipart upload in progress, if any
     duration_seconds = NumberAttribute(null=True)
     width = NumberAttribute(null=True)
     height = NumberAttribute(null=True)
@@ -95,7 +101,11 @@ class VideoRecord(Model):
     catalog_partition = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    uploaded_at = UnicodeAttribute(null=True)
     processed_at = UnicodeAttribute(null=True)
+    deleted_at = UnicodeAttribute(null=True)
+    deleted_owner_id = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # TTL of a tombstone
     version = VersionAttribute()
 
     by_owner = ByOwnerIndex()
@@ -106,8 +116,35 @@ class VideoRecord(Model):
         return self.pk
 
 
+class ProcessingLogEntry(Model):
+    """One stage of one processing run: claim, probe, transcode:<job>, finalise, failure."""
+
+    class Meta:
+        table_name = "videos"  # replaced by use_table() at cold start
+        region = os.environ.get("AWS_REGION", "us-east-1")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    stage = UnicodeAttribute()
+    started_at = UnicodeAttribute()
+    ended_at = UnicodeAttribute()
+    outcome = UnicodeAttribute()  # SUCCEEDED | FAILED
+    message = UnicodeAttribute(default="")
+    execution_arn = UnicodeAttribute(null=True)
+    task_arn = UnicodeAttribute(null=True)
+
+    @property
+    def video_id(self) -> str:
+        return self.pk
+
+
+def log_sort_key(started_at: str, stage: str) -> str:
+    return f"{LOG_SORT_KEY_PREFIX}{started_at}#{stage}"
+
+
 def use_table(table_name: str, region: str | None = None) -> None:
     """Points the models at the deployment's table (called once, from settings)."""
-    VideoRecord.Meta.table_name = table_name
-    if region:
-        VideoRecord.Meta.region = region
+    for model in (VideoRecord, ProcessingLogEntry):
+        model.Meta.table_name = table_name
+        if region:
+            model.Meta.region = region

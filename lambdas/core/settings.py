@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MIB = 1024**2
+S3_MIN_PART_BYTES = 5 * MIB  # every part but the last
+S3_MAX_PART_BYTES = 5 * 1024**3
+S3_MAX_PARTS = 10_000
+S3_MAX_SINGLE_PUT_BYTES = 5 * 1024**3
+
 
 class Settings(BaseSettings):
+    """What every function reads. Field names upper-cased are the environment variables."""
+
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
     videos_table_name: str
     uploads_bucket: str
     media_bucket: str
     max_upload_bytes: int = Field(default=50 * 1024**3, gt=0)
-    upload_url_ttl_seconds: int = Field(default=3600, gt=0)
+    upload_url_ttl_seconds: int = Field(default=3600, gt=0, le=7 * 24 * 3600)
+    # VideoReady / VideoFailed go to this bus (the account's default bus unless told)
+    event_bus_name: str = "default"
     # Transcoding plan (read by the probe)
     x264_preset: str = "veryfast"
     ladder_max_height: int = Field(default=1440, gt=0)
@@ -26,6 +37,36 @@ class Settings(BaseSettings):
     ffprobe_timeout_seconds: int = Field(default=60, gt=0)
 
 
+class ApiSettings(Settings):
+    """The API function's settings: everything above plus what only the API needs."""
+
+    state_machine_arn: str  # reprocess starts executions
+    idempotency_table_name: str  # Idempotency-Key on create
+    # Signed playback (CloudFront, or the offline CDN emulator)
+    cdn_domain: str  # host[:port] of the media distribution
+    cdn_key_pair_id: str  # the CloudFront public key's id
+    cdn_private_key_secret_arn: str  # Secrets Manager secret holding the PEM private key
+    cdn_scheme: Literal["https", "http"] = "https"  # http only for the offline emulator
+    playback_url_ttl_seconds: int = Field(default=4 * 3600, ge=60, le=7 * 24 * 3600)
+    # Uploads: a declared size above the threshold gets a multipart plan (Uppy's default)
+    multipart_threshold_bytes: int = Field(default=100 * MIB, ge=S3_MIN_PART_BYTES)
+    multipart_part_bytes: int = Field(default=16 * MIB, ge=S3_MIN_PART_BYTES, le=S3_MAX_PART_BYTES)
+    idempotency_ttl_seconds: int = Field(default=3600, ge=60)
+    tombstone_ttl_days: int = Field(default=30, ge=1)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()  # fields come from the environment
+
+
+@lru_cache(maxsize=1)
+def get_api_settings() -> ApiSettings:
+    return ApiSettings()  # fields come from the environment
+
+
+def reset_settings() -> None:
+    """Forgets the cached settings, for a process that changes its environment first
+    (the offline stack learns the state machine's ARN only after deploying it)."""
+    get_settings.cache_clear()
+    get_api_settings.cache_clear()

@@ -1,26 +1,53 @@
-"""Video lifecycle: the conditional updates behind every status transition."""
+"""Video records and their lifecycle: the conditional updates behind every status transition.
+
+Pipeline transitions are guarded by the status they expect (a duplicate or late event
+changes nothing); a person's edits are guarded by the record's version (optimistic
+locking), so an edit and a pipeline step never overwrite each other.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import re
+import time
+import unicodedata
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import PutError, QueryError, UpdateError
 
 from lambdas.core.clock import utc_now_iso
-from lambdas.core.errors import InvalidVideoState, VideoNotFound
+from lambdas.core.errors import (
+    ConcurrentChange,
+    FieldError,
+    InvalidVideoState,
+    UploadAlreadyCompleted,
+    VideoBusy,
+    VideoNotFound,
+)
 from lambdas.core.models import (
     CATALOG_PARTITION,
     VIDEO_SORT_KEY,
     RenditionAttribute,
+    ThumbnailsAttribute,
     VideoRecord,
 )
+from lambdas.core.pagination import decode_cursor, encode_cursor
 from lambdas.core.status import VideoStatus, Visibility
 
 # A failure may land while a video is anywhere before a terminal state.
 FAILABLE = (VideoStatus.PENDING_UPLOAD, VideoStatus.UPLOADED, VideoStatus.PROCESSING)
+# While PROCESSING, a running execution still writes media: deleting waits for its end.
+DELETABLE = (
+    VideoStatus.PENDING_UPLOAD,
+    VideoStatus.UPLOADED,
+    VideoStatus.COMPLETED,
+    VideoStatus.FAILED,
+)
+EDIT_ATTEMPTS = 3
+_SLUG_MAX = 80
 
 
 def source_key_for(video_id: str) -> str:
@@ -30,6 +57,13 @@ def source_key_for(video_id: str) -> str:
 
 def new_video_id() -> str:
     return uuid.uuid4().hex
+
+
+def slugify(title: str) -> str:
+    """A URL-friendly name for display ("Café au lait!" -> "cafe-au-lait"); not unique."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    return slug[:_SLUG_MAX].rstrip("-") or "video"
 
 
 @dataclass(frozen=True)
@@ -44,14 +78,23 @@ class NewVideo:
     size_bytes: int
 
 
-def create_video(new: NewVideo) -> VideoRecord:
-    video_id = new_video_id()
+@dataclass(frozen=True)
+class Page:
+    items: list[VideoRecord]
+    next_cursor: str | None
+
+
+def create_video(
+    new: NewVideo, *, video_id: str | None = None, upload_id: str | None = None
+) -> VideoRecord:
+    video_id = video_id or new_video_id()
     now = utc_now_iso()
     record = VideoRecord(
         pk=video_id,
         sk=VIDEO_SORT_KEY,
         owner_id=new.owner_id,
         title=new.title,
+        slug=slugify(new.title),
         description=new.description,
         tags=list(new.tags),
         visibility=new.visibility.value,
@@ -60,6 +103,7 @@ def create_video(new: NewVideo) -> VideoRecord:
         size_bytes=new.size_bytes,
         source_key=source_key_for(video_id),
         status=VideoStatus.PENDING_UPLOAD.value,
+        upload_id=upload_id,
         created_at=now,
         updated_at=now,
     )
@@ -85,8 +129,249 @@ def get_owned_video(video_id: str, owner_id: str) -> VideoRecord:
     return record
 
 
-def list_owned_videos(owner_id: str, limit: int = 50) -> Iterator[VideoRecord]:
-    return VideoRecord.by_owner.query(owner_id, scan_index_forward=False, limit=limit)
+def get_public_video(video_id: str) -> VideoRecord:
+    """A video anyone may watch: public and COMPLETED (exactly what the catalog lists)."""
+    record = get_video(video_id)
+    if record.catalog_partition != CATALOG_PARTITION or record.status != VideoStatus.COMPLETED:
+        raise VideoNotFound(video_id)
+    return record
+
+
+# --- lists -----------------------------------------------------------------------------
+
+
+def list_owned_videos(owner_id: str, *, limit: int = 20, cursor: str | None = None) -> Page:
+    """The owner's videos in every status but DELETED, newest first."""
+    start = decode_cursor(
+        cursor, index_keys=("owner_id", "created_at"), fixed={"owner_id": owner_id}
+    )
+    results = VideoRecord.by_owner.query(
+        owner_id, scan_index_forward=False, limit=limit, last_evaluated_key=start
+    )
+    return _page(results, cursor)
+
+
+def list_catalog(*, limit: int = 20, cursor: str | None = None) -> Page:
+    """COMPLETED public videos, newest first (the sparse public_catalog index)."""
+    start = decode_cursor(
+        cursor,
+        index_keys=("catalog_partition", "created_at"),
+        fixed={"catalog_partition": CATALOG_PARTITION},
+    )
+    results = VideoRecord.public_catalog.query(
+        CATALOG_PARTITION, scan_index_forward=False, limit=limit, last_evaluated_key=start
+    )
+    return _page(results, cursor)
+
+
+def _page(results: Any, cursor: str | None) -> Page:
+    try:
+        items = list(results)
+    except QueryError as error:  # a well-formed cursor DynamoDB still refuses
+        if cursor:
+            raise FieldError("cursor", "is not a cursor this list returned") from error
+        raise
+    last_key = results.last_evaluated_key
+    return Page(items=items, next_cursor=encode_cursor(last_key) if last_key else None)
+
+
+# --- a person's edits -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VideoChanges:
+    title: str | None = None
+    description: str | None = None
+    tags: Sequence[str] | None = None
+    visibility: Visibility | None = None
+
+
+def update_video(video_id: str, owner_id: str, changes: VideoChanges) -> VideoRecord:
+    """Applies the changes under optimistic locking, re-reading on a concurrent change."""
+    for _ in range(EDIT_ATTEMPTS):
+        record = get_owned_video(video_id, owner_id)
+        actions = _edit_actions(record, changes)
+        if not actions:
+            return record
+        try:
+            record.update(actions=[*actions, VideoRecord.updated_at.set(utc_now_iso())])
+        except UpdateError:
+            continue  # the pipeline (or another edit) moved the version on: try again
+        return record
+    raise ConcurrentChange(f"video {video_id} kept changing; try again")
+
+
+def _edit_actions(record: VideoRecord, changes: VideoChanges) -> list[Any]:
+    actions: list[Any] = []
+    if changes.title is not None and changes.title != record.title:
+        actions += [
+            VideoRecord.title.set(changes.title),
+            VideoRecord.slug.set(slugify(changes.title)),
+        ]
+    if changes.description is not None and changes.description != record.description:
+        actions.append(VideoRecord.description.set(changes.description))
+    if changes.tags is not None and list(changes.tags) != list(record.tags):
+        actions.append(VideoRecord.tags.set(list[Any](changes.tags)))
+    if changes.visibility is not None and changes.visibility != record.visibility:
+        actions.append(VideoRecord.visibility.set(changes.visibility.value))
+        if changes.visibility == Visibility.PUBLIC and record.status == VideoStatus.COMPLETED:
+            actions.append(VideoRecord.catalog_partition.set(CATALOG_PARTITION))
+        else:
+            actions.append(VideoRecord.catalog_partition.remove())
+    return actions
+
+
+# --- uploads ----------------------------------------------------------------------------
+
+
+def set_upload_id(record: VideoRecord, upload_id: str) -> VideoRecord:
+    """Remembers a new multipart upload of a video still waiting for its source."""
+    try:
+        record.update(
+            actions=[
+                VideoRecord.upload_id.set(upload_id),
+                VideoRecord.updated_at.set(utc_now_iso()),
+            ],
+            condition=(VideoRecord.status == VideoStatus.PENDING_UPLOAD.value)
+            & VideoRecord.uploaded_at.does_not_exist()
+            & VideoRecord.upload_id.does_not_exist(),
+            add_version_condition=False,
+        )
+    except UpdateError as error:
+        raise InvalidVideoState(
+            f"video {record.video_id} changed meanwhile: reload it and try again"
+        ) from error
+    return record
+
+
+def clear_upload_id(record: VideoRecord, upload_id: str) -> None:
+    # Already cleared (a concurrent abort or completion): the outcome is the same.
+    with contextlib.suppress(UpdateError):
+        record.update(
+            actions=[VideoRecord.upload_id.remove(), VideoRecord.updated_at.set(utc_now_iso())],
+            condition=VideoRecord.upload_id == upload_id,
+            add_version_condition=False,
+        )
+
+
+def mark_uploaded(record: VideoRecord) -> VideoRecord:
+    """PENDING_UPLOAD -> UPLOADED once the client says the source is complete.
+
+    The object's upload event may already have started the pipeline (single PUTs do not
+    wait for this call), in which case only the upload time is recorded. Completing a
+    second time is a conflict.
+    """
+    now = utc_now_iso()
+    common: list[Any] = [
+        VideoRecord.uploaded_at.set(now),
+        VideoRecord.updated_at.set(now),
+        VideoRecord.upload_id.remove(),
+    ]
+    try:
+        record.update(
+            actions=[VideoRecord.status.set(VideoStatus.UPLOADED.value), *common],
+            condition=(VideoRecord.status == VideoStatus.PENDING_UPLOAD.value)
+            & VideoRecord.uploaded_at.does_not_exist(),
+            add_version_condition=False,
+        )
+        return record
+    except UpdateError:
+        pass
+    record = get_video(record.video_id)
+    if record.uploaded_at or record.status == VideoStatus.DELETED:
+        raise UploadAlreadyCompleted(f"the upload of video {record.video_id} is already complete")
+    try:
+        record.update(
+            actions=common,
+            condition=VideoRecord.uploaded_at.does_not_exist()
+            & (VideoRecord.status != VideoStatus.DELETED.value),
+            add_version_condition=False,
+        )
+    except UpdateError as error:
+        raise UploadAlreadyCompleted(
+            f"the upload of video {record.video_id} is already complete"
+        ) from error
+    return record
+
+
+# --- deletion and reprocessing ----------------------------------------------------------
+
+
+def find_own_video_or_tombstone(video_id: str, owner_id: str) -> VideoRecord:
+    """Like get_owned_video, but a tombstone of the owner's own video is found too, so that
+    deleting twice succeeds twice."""
+    record = get_video(video_id)
+    owner = record.deleted_owner_id if record.status == VideoStatus.DELETED else record.owner_id
+    if owner != owner_id:
+        raise VideoNotFound(video_id)
+    return record
+
+
+def mark_deleted(record: VideoRecord, *, tombstone_days: int) -> VideoRecord:
+    """Any settled state -> DELETED: a tombstone without the person's content, out of every
+    index, that the table's TTL removes later. Deleting a tombstone again changes nothing."""
+    if record.status == VideoStatus.DELETED:
+        return record
+    if record.status not in DELETABLE:
+        raise VideoBusy(
+            f"video {record.video_id} is {record.status}: it can be deleted once processing "
+            "has finished (COMPLETED or FAILED)"
+        )
+    now = utc_now_iso()
+    try:
+        record.update(
+            actions=[
+                VideoRecord.status.set(VideoStatus.DELETED.value),
+                VideoRecord.deleted_owner_id.set(record.owner_id),
+                VideoRecord.owner_id.remove(),
+                VideoRecord.catalog_partition.remove(),
+                VideoRecord.title.set(""),
+                VideoRecord.slug.set(""),
+                VideoRecord.description.set(""),
+                VideoRecord.tags.set([]),
+                VideoRecord.original_filename.set(""),
+                VideoRecord.renditions.set([]),
+                VideoRecord.master_playlist_key.remove(),
+                VideoRecord.dash_manifest_key.remove(),
+                VideoRecord.thumbnails.remove(),
+                VideoRecord.upload_id.remove(),
+                VideoRecord.deleted_at.set(now),
+                VideoRecord.updated_at.set(now),
+                VideoRecord.expires_at.set(int(time.time()) + tombstone_days * 86400),
+            ],
+            condition=VideoRecord.status.is_in(*[s.value for s in DELETABLE]),
+            add_version_condition=False,
+        )
+    except UpdateError:
+        return mark_deleted(get_video(record.video_id), tombstone_days=tombstone_days)
+    return record
+
+
+def require_status(record: VideoRecord, status: VideoStatus, why: str) -> None:
+    if record.status != status:
+        raise InvalidVideoState(f"video {record.video_id} is {record.status}: {why}")
+
+
+def reset_for_reprocessing(record: VideoRecord) -> VideoRecord:
+    """FAILED -> UPLOADED: the source is there again for a new execution to claim."""
+    require_status(record, VideoStatus.FAILED, "only a FAILED video can be reprocessed")
+    try:
+        record.update(
+            actions=[
+                VideoRecord.status.set(VideoStatus.UPLOADED.value),
+                VideoRecord.error_code.remove(),
+                VideoRecord.error_message.remove(),
+                VideoRecord.updated_at.set(utc_now_iso()),
+            ],
+            condition=VideoRecord.status == VideoStatus.FAILED.value,
+            add_version_condition=False,
+        )
+    except UpdateError as error:
+        raise InvalidVideoState(f"video {record.video_id} changed meanwhile") from error
+    return record
+
+
+# --- pipeline transitions ---------------------------------------------------------------
 
 
 def record_source_facts(video_id: str, *, duration_seconds: float, width: int, height: int) -> None:
@@ -99,35 +384,54 @@ def record_source_facts(video_id: str, *, duration_seconds: float, width: int, h
             VideoRecord.updated_at.set(utc_now_iso()),
         ],
         condition=VideoRecord.status == VideoStatus.PROCESSING.value,
+        add_version_condition=False,  # a concurrent edit of the title must not fail the probe
     )
 
 
 def mark_completed(
-    video_id: str, *, renditions: Sequence[RenditionAttribute], master_playlist_key: str
+    video_id: str,
+    *,
+    renditions: Sequence[RenditionAttribute],
+    master_playlist_key: str,
+    dash_manifest_key: str | None = None,
+    thumbnails: ThumbnailsAttribute | None = None,
 ) -> VideoRecord:
     """PROCESSING -> COMPLETED. Running it again on a COMPLETED video changes nothing."""
-    record = get_video(video_id)
-    if record.status == VideoStatus.COMPLETED:
+    for _ in range(EDIT_ATTEMPTS):
+        record = get_video(video_id)
+        if record.status == VideoStatus.COMPLETED:
+            return record
+        if record.status != VideoStatus.PROCESSING:
+            raise InvalidVideoState(f"video {video_id} is {record.status}, not PROCESSING")
+        now = utc_now_iso()
+        actions: list[Any] = [
+            VideoRecord.status.set(VideoStatus.COMPLETED.value),
+            VideoRecord.renditions.set(list(renditions)),
+            VideoRecord.master_playlist_key.set(master_playlist_key),
+            VideoRecord.processed_at.set(now),
+            VideoRecord.updated_at.set(now),
+            VideoRecord.error_code.remove(),
+            VideoRecord.error_message.remove(),
+        ]
+        if dash_manifest_key:
+            actions.append(VideoRecord.dash_manifest_key.set(dash_manifest_key))
+        if thumbnails is not None:
+            actions.append(VideoRecord.thumbnails.set(thumbnails))
+        if record.visibility == Visibility.PUBLIC:
+            actions.append(VideoRecord.catalog_partition.set(CATALOG_PARTITION))
+        try:
+            # Guarded by the status and the visibility it read: an edit of the title meanwhile
+            # is fine, a change of visibility means reading again.
+            record.update(
+                actions=actions,
+                condition=(VideoRecord.status == VideoStatus.PROCESSING.value)
+                & (VideoRecord.visibility == record.visibility),
+                add_version_condition=False,
+            )
+        except UpdateError:
+            continue
         return record
-    if record.status != VideoStatus.PROCESSING:
-        raise InvalidVideoState(f"video {video_id} is {record.status}, not PROCESSING")
-    now = utc_now_iso()
-    actions: list[Any] = [
-        VideoRecord.status.set(VideoStatus.COMPLETED.value),
-        VideoRecord.renditions.set(list(renditions)),
-        VideoRecord.master_playlist_key.set(master_playlist_key),
-        VideoRecord.processed_at.set(now),
-        VideoRecord.updated_at.set(now),
-        VideoRecord.error_code.remove(),
-        VideoRecord.error_message.remove(),
-    ]
-    if record.visibility == Visibility.PUBLIC:
-        actions.append(VideoRecord.catalog_partition.set(CATALOG_PARTITION))
-    try:
-        record.update(actions=actions, condition=VideoRecord.status == VideoStatus.PROCESSING)
-    except UpdateError as error:
-        raise InvalidVideoState(f"video {video_id} changed while finalising") from error
-    return record
+    raise InvalidVideoState(f"video {video_id} changed while finalising")
 
 
 def mark_failed(video_id: str, *, error_code: str, error_message: str) -> VideoRecord | None:
@@ -144,7 +448,23 @@ def mark_failed(video_id: str, *, error_code: str, error_message: str) -> VideoR
                 VideoRecord.updated_at.set(utc_now_iso()),
             ],
             condition=VideoRecord.status.is_in(*[s.value for s in FAILABLE]),
+            add_version_condition=False,
         )
     except UpdateError:
         return None
     return record
+
+
+def restore_failure(record: VideoRecord, *, error_code: str, error_message: str) -> None:
+    """UPLOADED -> FAILED again, when a reprocessing could not be started after all."""
+    with contextlib.suppress(UpdateError):  # an execution claimed it after all
+        record.update(
+            actions=[
+                VideoRecord.status.set(VideoStatus.FAILED.value),
+                VideoRecord.error_code.set(error_code),
+                VideoRecord.error_message.set(error_message),
+                VideoRecord.updated_at.set(utc_now_iso()),
+            ],
+            condition=VideoRecord.status == VideoStatus.UPLOADED.value,
+            add_version_condition=False,
+        )

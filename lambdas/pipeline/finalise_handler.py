@@ -3,6 +3,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from lambdas.core import events, processing_log
+from lambdas.core.clock import utc_now_iso
 from lambdas.core.observability import logger, tracer
 from lambdas.pipeline.clients import pipeline_adapters
 from lambdas.pipeline.finalise import FinaliseRequest, finalise
@@ -14,6 +16,17 @@ from lambdas.pipeline.finalise import FinaliseRequest, finalise
 def lambda_handler(event: FinaliseRequest, context: LambdaContext) -> dict[str, Any]:
     settings, s3 = pipeline_adapters()
     logger.append_keys(video_id=event.video_id)
-    record = finalise(s3, settings, event)
+    execution_arn = processing_log.current_execution(event.video_id)
+    jobs = [
+        processing_log.JobRun(item.job.name, item.task.task_arn if item.task else None)
+        for item in event.transcoded
+    ]
+    processing_log.record_jobs(
+        event.video_id, jobs, ended_at=utc_now_iso(), execution_arn=execution_arn
+    )
+    with processing_log.stage(event.video_id, "finalise", execution_arn=execution_arn) as notes:
+        record = finalise(s3, settings, event)
+        notes.append(f"published {', '.join(r.name for r in record.renditions)}")
+    events.default_publisher().video_ready(record)
     logger.info("completed", extra={"renditions": [r.name for r in record.renditions]})
     return {"video_id": record.video_id, "status": record.status}

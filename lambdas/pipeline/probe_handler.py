@@ -3,7 +3,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lambdas.core import videos
+from lambdas.core import processing_log, videos
 from lambdas.core.observability import logger, tracer
 from lambdas.pipeline.clients import pipeline_adapters
 from lambdas.pipeline.probe import ProbeRequest, plan_jobs, probe_source
@@ -15,13 +15,16 @@ from lambdas.pipeline.probe import ProbeRequest, plan_jobs, probe_source
 def lambda_handler(event: ProbeRequest, context: LambdaContext) -> dict[str, Any]:
     settings, s3 = pipeline_adapters()
     logger.append_keys(video_id=event.video_id)
-    source = probe_source(s3, settings, event)
-    videos.record_source_facts(
-        event.video_id,
-        duration_seconds=source.duration_seconds,
-        width=source.display_width,
-        height=source.display_height,
-    )
-    plan = plan_jobs(event, source, settings)
+    execution_arn = processing_log.start_run(event.video_id)
+    with processing_log.stage(event.video_id, "probe", execution_arn=execution_arn) as notes:
+        source = probe_source(s3, settings, event)
+        videos.record_source_facts(
+            event.video_id,
+            duration_seconds=source.duration_seconds,
+            width=source.display_width,
+            height=source.display_height,
+        )
+        plan = plan_jobs(event, source, settings)
+        notes.append(f"planned {', '.join(job.name for job in plan.jobs)}")
     logger.info("planned", extra={"jobs": [job.name for job in plan.jobs]})
     return plan.model_dump(mode="json")

@@ -1,0 +1,114 @@
+"""The API's CloudFront signer against the CDN emulator's verifier: the same format both
+ways (custom policy, CloudFront's URL-safe base64, RSA-SHA1), wildcards and conditions."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from lambdas.core.playback import CdnConfig, MediaUrlSigner
+from local.auth import private_key_pem
+from local.cdn import Forbidden, SignedUrlVerifier, content_type_for, resource_matches
+
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+CONFIG = CdnConfig(scheme="https", domain="d111.cloudfront.net", key_pair_id="K1", ttl_seconds=60)
+SIGNER = MediaUrlSigner(CONFIG, private_key_pem(KEY))
+VERIFIER = SignedUrlVerifier(KEY.public_key(), "K1")
+BASE = "https://d111.cloudfront.net"
+
+
+def query_of(video_id: str, now: datetime | None = None) -> dict[str, str]:
+    return dict(parse_qsl(SIGNER.sign(video_id, now).query))
+
+
+def cloudfront_b64(data: bytes) -> str:
+    return base64.b64encode(data).decode().translate(str.maketrans("+=/", "-_~"))
+
+
+def signed_policy(statement: dict[str, object]) -> dict[str, str]:
+    policy = json.dumps({"Statement": [statement]}).encode()
+    signature = KEY.sign(policy, padding.PKCS1v15(), hashes.SHA1())
+    return {
+        "Policy": cloudfront_b64(policy),
+        "Signature": cloudfront_b64(signature),
+        "Key-Pair-Id": "K1",
+    }
+
+
+def test_one_signature_covers_every_file_of_the_video() -> None:
+    query = query_of("abc")
+    policy = json.loads(base64.b64decode(query["Policy"].translate(str.maketrans("-_~", "+=/"))))
+    assert policy["Statement"][0]["Resource"] == f"{BASE}/abc/*"
+    for key in ("abc/hls/master.m3u8", "abc/hls/720p/seg_00001.m4s", "abc/thumbs/poster.jpg"):
+        VERIFIER.verify(f"{BASE}/{key}", query, "127.0.0.1")
+    with pytest.raises(Forbidden):
+        VERIFIER.verify(f"{BASE}/abd/hls/master.m3u8", query, "127.0.0.1")
+    with pytest.raises(Forbidden):
+        VERIFIER.verify(f"{BASE}/abc", query, "127.0.0.1")
+
+
+def test_expired_and_not_yet_valid_policies_are_refused() -> None:
+    expired = query_of("abc", now=datetime.now(UTC) - timedelta(minutes=2))
+    with pytest.raises(Forbidden, match="expired"):
+        VERIFIER.verify(f"{BASE}/abc/x", expired, "127.0.0.1")
+    now = datetime.now(UTC).timestamp()
+    later = signed_policy(
+        {
+            "Resource": f"{BASE}/abc/*",
+            "Condition": {
+                "DateLessThan": {"AWS:EpochTime": int(now + 600)},
+                "DateGreaterThan": {"AWS:EpochTime": int(now + 300)},
+            },
+        }
+    )
+    with pytest.raises(Forbidden, match="not valid yet"):
+        VERIFIER.verify(f"{BASE}/abc/x", later, "127.0.0.1")
+
+
+def test_an_ip_condition_is_enforced() -> None:
+    query = signed_policy(
+        {
+            "Resource": f"{BASE}/abc/*",
+            "Condition": {
+                "DateLessThan": {"AWS:EpochTime": int(datetime.now(UTC).timestamp() + 60)},
+                "IpAddress": {"AWS:SourceIp": "10.0.0.0/8"},
+            },
+        }
+    )
+    VERIFIER.verify(f"{BASE}/abc/x", query, "10.1.2.3")
+    with pytest.raises(Forbidden):
+        VERIFIER.verify(f"{BASE}/abc/x", query, "127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"Key-Pair-Id": "K2"},
+        {"Signature": "AAAA"},
+        {"Signature": "%%%"},
+        {"Policy": cloudfront_b64(b'{"Statement":[{"Resource":"*"}]}')},
+    ],
+)
+def test_tampering_is_refused(change: dict[str, str]) -> None:
+    with pytest.raises(Forbidden):
+        VERIFIER.verify(f"{BASE}/abc/x", {**query_of("abc"), **change}, "127.0.0.1")
+
+
+def test_wildcards_match_as_cloudfront_does() -> None:
+    assert resource_matches("https://d/abc/*", "https://d/abc/hls/a.m3u8")
+    assert resource_matches("https://d/ab?/x", "https://d/abc/x")
+    assert not resource_matches("https://d/abc/*", "https://d/abcd/x")
+    assert not resource_matches("https://d/a.c/*", "https://d/abc/x")  # '.' is literal
+
+
+def test_media_gets_its_content_type() -> None:
+    assert content_type_for("v/hls/master.m3u8", None) == "application/vnd.apple.mpegurl"
+    assert content_type_for("v/hls/720p/seg_1.m4s", "binary/octet-stream") == "video/iso.segment"
+    assert content_type_for("v/dash/manifest.mpd", None) == "application/dash+xml"
+    assert content_type_for("v/thumbs/poster.jpg", "image/jpeg") == "image/jpeg"
