@@ -172,8 +172,9 @@ class Api(Construct):
             [sources],
         )
         allow(function, ["s3:GetObject", "s3:DeleteObject"], [storage.uploads.arn_for_objects("*")])
-        # Deleting a video removes its media.
-        allow(function, ["s3:ListBucket"], [storage.media.bucket_arn])
+        # Deleting a video lists and removes its source and media; listing also makes a
+        # missing object a 404 (not a 403) when completing or reprocessing.
+        allow(function, ["s3:ListBucket"], [storage.uploads.bucket_arn, storage.media.bucket_arn])
         allow(function, ["s3:DeleteObject"], [storage.media.arn_for_objects("*")])
         state_machine.grant_start_execution(function)  # reprocess
         cdn_private_key.grant_read(function)  # signs media URLs

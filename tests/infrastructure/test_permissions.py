@@ -73,6 +73,16 @@ def test_the_api_uploads_only_sources(synthesized: Synthesized) -> None:
     assert [as_list(s["Resource"]) for s in put] == [[objects_of(uploads, "*/source")]]
 
 
+def test_the_api_lists_only_the_uploads_and_media_buckets(synthesized: Synthesized) -> None:
+    statements = role_statements(synthesized, role_of_service(synthesized, constants.API_SERVICE))
+    (listing,) = [s for s in statements if "s3:ListBucket" in as_list(s["Action"])]
+    buckets = {
+        logical_id(synthesized.stack.storage.uploads),
+        logical_id(synthesized.stack.storage.media),
+    }
+    assert {r["Fn::GetAtt"][0] for r in as_list(listing["Resource"])} == buckets
+
+
 def test_only_finalise_and_record_failure_put_events_with_our_source(
     synthesized: Synthesized,
 ) -> None:
