@@ -32,6 +32,10 @@ import boto3
 from moto.awslambda.models import LambdaFunction
 from moto.core.config import default_user_config
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+    CustomErrorName,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
     FailureEventException,
@@ -41,6 +45,9 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 )
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
     StatesErrorNameType,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+    iteration_worker,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_ecs,
@@ -297,6 +304,17 @@ def _pascal_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
     return {key[:1].upper() + key[1:]: value for key, value in parameters.items()}
 
 
+# --- Map iterations keep their error's name ------------------------------------------------
+
+
+def _iteration_error_name(error_name: str | None) -> ErrorName:
+    """moto re-wraps a failed iteration's error as a custom name, which rejects "States.*"
+    and so turns States.TaskFailed into States.Runtime; AWS passes the name through."""
+    if error_name is not None and error_name.startswith("States."):
+        return StatesErrorName.from_name(error_name)
+    return CustomErrorName(error_name=error_name)
+
+
 def install(launcher: TaskLauncher) -> None:
     """Installs both hooks into this process's moto. Idempotent; the launcher is replaced."""
     global _launcher  # noqa: PLW0603 - moto calls the hooks as methods, so they reach state here
@@ -307,6 +325,7 @@ def install(launcher: TaskLauncher) -> None:
     ecs_service = state_task_service_ecs.StateTaskServiceEcs
     ecs_service._eval_service_task = _eval_service_task  # type: ignore[method-assign]
     ecs_service._eval_integration_pattern = _eval_integration_pattern  # type: ignore[method-assign]
+    iteration_worker.CustomErrorName = _iteration_error_name  # type: ignore[attr-defined]
 
 
 def launched_tasks() -> list[LocalTask]:

@@ -75,7 +75,7 @@ def test_a_transcoder_that_crashes_on_its_first_attempt_is_retried(
     offline_stack.wait_for_executions(timeout_seconds=120)
 
     assert video["status"] == "COMPLETED", video.get("error")
-    assert {r["name"] for r in video["renditions"]} == {"720p", "480p", "360p", "audio"}
+    assert {r["name"] for r in video["renditions"]} == {"720p", "480p", "360p", "240p", "audio"}
     execution = next(e for e in offline_stack.executions() if e["name"].startswith(video_id))
     history = offline_stack.client("stepfunctions").get_execution_history(
         executionArn=execution["executionArn"]
@@ -121,6 +121,21 @@ def test_a_duplicate_upload_event_runs_the_pipeline_once(
         e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e
     ]
     assert entered == ["ReadEvent", "Claim", "AlreadyClaimed"]
+
+
+def test_a_transcoder_failing_every_attempt_fails_the_video_naming_the_rendition(
+    offline_stack: OfflineStack, clip_720p: Path
+) -> None:
+    client, video_id = upload(offline_stack, clip_720p, job="480p", fault="crash", attempts=9)
+    video = client.wait_until_done(video_id, timeout_seconds=300)
+    offline_stack.wait_for_executions(timeout_seconds=120)
+
+    assert video["status"] == "FAILED"
+    assert video["error"]["code"] == "TRANSCODE_FAILED"
+    assert "480p rendition failed on every attempt (exit code 137" in video["error"]["message"]
+    letters = [m for m in dead_letters(offline_stack) if m["video_id"] == video_id]
+    assert len(letters) == 1 and letters[0]["error"]["Error"] == "States.TaskFailed"
+    assert media_keys(offline_stack, video_id) == []  # no half-published output
 
 
 @pytest.mark.slow
