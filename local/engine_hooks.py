@@ -325,7 +325,7 @@ def install(launcher: TaskLauncher) -> None:
     ecs_service = state_task_service_ecs.StateTaskServiceEcs
     ecs_service._eval_service_task = _eval_service_task  # type: ignore[method-assign]
     ecs_service._eval_integration_pattern = _eval_integration_pattern  # type: ignore[method-assign]
-    iteration_worker.CustomErrorName = _iteration_error_name  # type: ignore[attr-defined]
+    iteration_worker.CustomErrorName = _iteration_error_name  # type: ignore[attr-defined,assignment]
 
 
 def launched_tasks() -> list[LocalTask]:
