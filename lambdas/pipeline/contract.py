@@ -2,9 +2,10 @@
 
 The probe plans `TranscodeJob`s; the state machine hands each one, as JSON in the
 `STREAMFORGE_JOB` environment variable, to one transcoder container; the
-transcoder writes a `JobResult` to `result_key(video_id, job_name)` in the media
-bucket. `transcoder_image/transcoder/contract.py` is the transcoder's side of the
-same contract; `tests/unit/test_contract.py` keeps the two compatible.
+transcoder writes a `JobResult` (a `ThumbnailsResult` for the thumbnails job) to
+`result_key(video_id, job_name)` in the media bucket.
+`transcoder_image/transcoder/contract.py` is the transcoder's side of the same
+contract; `tests/unit/test_contract.py` keeps the two compatible.
 """
 
 from __future__ import annotations
@@ -15,14 +16,26 @@ from pydantic import BaseModel, ConfigDict, Field
 
 JOB_ENV_VAR = "STREAMFORGE_JOB"
 
+VideoCodec = Literal["h264", "hevc"]
+Transfer = Literal["sdr", "pq", "hlg"]
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class SourceHints(_Frozen):
+    """What the probe learned about the source that changes how it is decoded."""
+
+    interlaced: bool = False  # deinterlace before anything else
+    transfer: Transfer = "sdr"  # pq/hlg (HDR): tone-mapped to SDR BT.709
+    audio_stream: int = Field(default=0, ge=0)  # among the audio streams: the default one
+
+
 class VideoRendition(_Frozen):
     kind: Literal["video"] = "video"
-    name: str  # "720p": the rung's short side
+    name: str  # "720p": the rung's short side ("720p-hevc" for the HEVC ladder)
+    codec: VideoCodec = "h264"
     width: int = Field(gt=0)
     height: int = Field(gt=0)
     frame_rate: float = Field(gt=0)
@@ -39,7 +52,26 @@ class AudioRendition(_Frozen):
     sample_rate: int = Field(default=48000, gt=0)
 
 
-Rendition = Annotated[VideoRendition | AudioRendition, Field(discriminator="kind")]
+class ThumbnailsRendition(_Frozen):
+    """A poster, a few previews and a storyboard (one sprite sheet + WebVTT)."""
+
+    kind: Literal["thumbnails"] = "thumbnails"
+    name: str = "thumbnails"
+    duration_seconds: float = Field(gt=0)
+    poster_width: int = Field(gt=0)  # poster and previews
+    poster_height: int = Field(gt=0)
+    tile_width: int = Field(gt=0)  # one storyboard tile
+    tile_height: int = Field(gt=0)
+    tile_interval_seconds: float = Field(gt=0)
+    columns: int = Field(gt=0)
+    rows: int = Field(gt=0)
+    preview_count: int = Field(default=4, ge=0)
+    poster_candidates: int = Field(default=8, gt=0)  # frames considered, 10-50 % in
+
+
+Rendition = Annotated[
+    VideoRendition | AudioRendition | ThumbnailsRendition, Field(discriminator="kind")
+]
 
 
 class TranscodeJob(_Frozen):
@@ -48,6 +80,7 @@ class TranscodeJob(_Frozen):
     output_prefix: str  # in the media bucket, ends with "/"
     segment_seconds: int = Field(default=4, gt=0)
     gop_seconds: float = Field(default=2.0, gt=0)
+    source: SourceHints = SourceHints()
     rendition: Rendition
 
     @property
@@ -56,14 +89,18 @@ class TranscodeJob(_Frozen):
 
 
 class JobResult(_Frozen):
+    """A video or audio rendition: fMP4 segments that HLS and DASH both describe."""
+
     video_id: str
     name: str
     kind: Literal["video", "audio"]
     playlist_key: str
     init_key: str
     segment_keys: list[str]
-    codecs: str  # RFC 6381, e.g. "avc1.640028" or "mp4a.40.2"
+    segment_durations: list[float]  # seconds, as in the playlist's EXTINF, same order
+    codecs: str  # RFC 6381, e.g. "avc1.640028", "hvc1.1.6.L93.B0" or "mp4a.40.2"
     duration_seconds: float
+    start_seconds: float  # presentation time of the first sample (media timeline)
     target_duration: int
     average_bitrate_bps: int
     peak_bitrate_bps: int  # the highest bitrate of any one segment
@@ -71,6 +108,25 @@ class JobResult(_Frozen):
     width: int | None = None
     height: int | None = None
     frame_rate: float | None = None
+    ssim: float | None = None  # video: mean SSIM (Y) against the source at the rung's size
+    channels: int | None = None
+    sample_rate: int | None = None
+    encode_wall_seconds: float
+    encode_cpu_seconds: float
+    peak_memory_bytes: int
+
+
+class ThumbnailsResult(_Frozen):
+    video_id: str
+    name: str
+    kind: Literal["thumbnails"]
+    poster_key: str
+    poster_time_seconds: float
+    preview_keys: list[str]
+    storyboard_image_key: str
+    storyboard_vtt_key: str
+    tile_count: int
+    output_bytes: int
     encode_wall_seconds: float
     encode_cpu_seconds: float
     peak_memory_bytes: int

@@ -1,15 +1,17 @@
-"""Finalise: check every job's result, publish the master playlist, mark COMPLETED."""
+"""Finalise: check every job's result, publish the DASH manifest and then the master
+playlist, mark COMPLETED."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from lambdas.core import videos
-from lambdas.core.models import RenditionAttribute, VideoRecord
+from lambdas.core.models import RenditionAttribute, ThumbnailsAttribute, VideoRecord
 from lambdas.core.settings import Settings
-from lambdas.pipeline.contract import JobResult, TranscodeJob, result_key
+from lambdas.pipeline.contract import JobResult, ThumbnailsResult, TranscodeJob, result_key
+from lambdas.pipeline.dash import build_mpd
 from lambdas.pipeline.master_playlist import build_master_playlist
 from lambdas.pipeline.source import SourceInfo
 
@@ -17,6 +19,9 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 PLAYLIST_CONTENT_TYPE = "application/vnd.apple.mpegurl"
+MPD_CONTENT_TYPE = "application/dash+xml"
+MANIFEST_CACHE_CONTROL = "max-age=60"
+Result = TypeVar("Result", JobResult, ThumbnailsResult)
 
 
 class ResultMissing(Exception):
@@ -42,30 +47,56 @@ def master_key_for(video_id: str) -> str:
     return f"{video_id}/hls/master.m3u8"
 
 
-def load_result(s3: S3Client, bucket: str, video_id: str, job_name: str) -> JobResult:
+def mpd_key_for(video_id: str) -> str:
+    return f"{video_id}/dash/manifest.mpd"
+
+
+def load_result(
+    s3: S3Client, bucket: str, video_id: str, job_name: str, model: type[Result]
+) -> Result:
     key = result_key(video_id, job_name)
     try:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        return JobResult.model_validate_json(body)
+        return model.model_validate_json(body)
     except (s3.exceptions.NoSuchKey, ValidationError) as error:
         raise ResultMissing(f"job {job_name}: no valid result at {key}") from error
 
 
 def finalise(s3: S3Client, settings: Settings, request: FinaliseRequest) -> VideoRecord:
     bucket = settings.media_bucket
-    results = [load_result(s3, bucket, request.video_id, i.job.name) for i in request.transcoded]
-    master_key = master_key_for(request.video_id)
+    video_id = request.video_id
+    media: list[JobResult] = []
+    thumbnails: ThumbnailsResult | None = None
+    for item in request.transcoded:
+        if item.job.rendition.kind == "thumbnails":
+            thumbnails = load_result(s3, bucket, video_id, item.job.name, ThumbnailsResult)
+        else:
+            media.append(load_result(s3, bucket, video_id, item.job.name, JobResult))
+    segment_seconds = max(item.job.segment_seconds for item in request.transcoded)
+    mpd_key = mpd_key_for(video_id)
+    s3.put_object(
+        Bucket=bucket,
+        Key=mpd_key,
+        Body=build_mpd(media, mpd_key, min_buffer_seconds=segment_seconds).encode(),
+        ContentType=MPD_CONTENT_TYPE,
+        CacheControl=MANIFEST_CACHE_CONTROL,
+    )
+    # Last: the master playlist is what publishes the video.
+    master_key = master_key_for(video_id)
     s3.put_object(
         Bucket=bucket,
         Key=master_key,
-        Body=build_master_playlist(results, master_key).encode(),
+        Body=build_master_playlist(media, master_key).encode(),
         ContentType=PLAYLIST_CONTENT_TYPE,
-        CacheControl="max-age=60",
+        CacheControl=MANIFEST_CACHE_CONTROL,
     )
     task_arns = {i.job.name: (i.task.task_arn if i.task else None) for i in request.transcoded}
-    renditions = [_rendition(result, task_arns.get(result.name)) for result in results]
     return videos.mark_completed(
-        request.video_id, renditions=renditions, master_playlist_key=master_key
+        video_id,
+        renditions=[_rendition(result, task_arns.get(result.name)) for result in media],
+        master_playlist_key=master_key,
+        dash_manifest_key=mpd_key,
+        thumbnails=_thumbnails(thumbnails) if thumbnails else None,
     )
 
 
@@ -82,5 +113,15 @@ def _rendition(result: JobResult, task_arn: str | None) -> RenditionAttribute:
         peak_bitrate_bps=result.peak_bitrate_bps,
         segment_count=len(result.segment_keys),
         output_bytes=result.output_bytes,
+        ssim=result.ssim,
         task_arn=task_arn,
+    )
+
+
+def _thumbnails(result: ThumbnailsResult) -> ThumbnailsAttribute:
+    return ThumbnailsAttribute(
+        poster_key=result.poster_key,
+        preview_keys=list(result.preview_keys),
+        storyboard_image_key=result.storyboard_image_key,
+        storyboard_vtt_key=result.storyboard_vtt_key,
     )

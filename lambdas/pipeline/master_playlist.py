@@ -18,9 +18,13 @@ def relative_uri(playlist_key: str, master_key: str) -> str:
 
 def build_master_playlist(results: Sequence[JobResult], master_key: str) -> str:
     """BANDWIDTH is each rung's measured peak segment bitrate plus the audio's, so it is an
-    honest upper bound; AVERAGE-BANDWIDTH likewise from the averages. Highest rung first."""
+    honest upper bound; AVERAGE-BANDWIDTH likewise from the averages. H.264 rungs first
+    (so a player that starts with the first variant starts with one it can decode), then
+    any HEVC rungs; highest first within a codec. Players skip variants whose CODECS they
+    cannot decode."""
     videos = sorted(
-        (r for r in results if r.kind == "video"), key=lambda r: r.peak_bitrate_bps, reverse=True
+        (r for r in results if r.kind == "video"),
+        key=lambda r: (not r.codecs.startswith("avc1"), -r.peak_bitrate_bps),
     )
     if not videos:
         raise ValueError("a master playlist needs at least one video rendition")
@@ -29,7 +33,8 @@ def build_master_playlist(results: Sequence[JobResult], master_key: str) -> str:
     if audio:
         lines.append(
             f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="{AUDIO_GROUP}",NAME="Default",DEFAULT=YES,'
-            f'AUTOSELECT=YES,CHANNELS="2",URI="{relative_uri(audio.playlist_key, master_key)}"'
+            f'AUTOSELECT=YES,CHANNELS="{audio.channels or 2}",'
+            f'URI="{relative_uri(audio.playlist_key, master_key)}"'
         )
     for video in videos:
         peak = video.peak_bitrate_bps + (audio.peak_bitrate_bps if audio else 0)

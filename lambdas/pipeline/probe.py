@@ -10,15 +10,24 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from lambdas.core.settings import Settings
-from lambdas.pipeline.contract import AudioRendition, TranscodeJob
-from lambdas.pipeline.errors import NotAVideo, SourceMissing, SourceTooLarge
+from lambdas.pipeline.contract import (
+    AudioRendition,
+    Rendition,
+    SourceHints,
+    TranscodeJob,
+    VideoCodec,
+)
+from lambdas.pipeline.errors import NotAVideo, SourceMissing, SourceTooLarge, UnusableVideo
 from lambdas.pipeline.ladder import plan_ladder
 from lambdas.pipeline.source import SourceInfo, parse_ffprobe
+from lambdas.pipeline.thumbnails import plan_thumbnails
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 PRESIGN_SECONDS = 900
+# Enough packets to reach a keyframe in a stream cut mid-GOP, few enough to stay cheap.
+DECODE_CHECK_PACKETS = 60
 
 
 class ProbeRequest(BaseModel):
@@ -36,6 +45,26 @@ class Plan(BaseModel):
 
 def ffprobe_command(binary: str, url: str) -> list[str]:
     return [binary, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", url]
+
+
+def decode_check_command(binary: str, url: str) -> list[str]:
+    """Decodes the first packets of the video stream (V: not cover art) and lists the
+    frames that came out: none means the stream cannot be decoded."""
+    return [
+        binary, "-v", "error", "-select_streams", "V:0",
+        "-read_intervals", f"%+#{DECODE_CHECK_PACKETS}",
+        "-show_entries", "frame=width,height", "-of", "json", url,
+    ]  # fmt: skip
+
+
+def check_decodes(report: dict[str, object], source: SourceInfo) -> None:
+    frames = report.get("frames")
+    if not isinstance(frames, list) or not frames:
+        raise UnusableVideo(
+            f"The video stream ({source.video_codec}) could not be decoded: the file is "
+            "damaged, or uses a codec StreamForge cannot read. Re-export it (for example as "
+            "H.264 in MP4) and upload again."
+        )
 
 
 def run_ffprobe(command: list[str], timeout_seconds: int) -> dict[str, object]:
@@ -80,31 +109,47 @@ def probe_source(s3: S3Client, settings: Settings, request: ProbeRequest) -> Sou
     report = run_ffprobe(
         ffprobe_command(settings.ffprobe_binary, url), settings.ffprobe_timeout_seconds
     )
-    return parse_ffprobe(report, size_bytes=size)
+    source = parse_ffprobe(report, size_bytes=size)
+    decoded = run_ffprobe(
+        decode_check_command(settings.ffprobe_binary, url), settings.ffprobe_timeout_seconds
+    )
+    check_decodes(decoded, source)
+    return source
 
 
 def plan_jobs(request: ProbeRequest, source: SourceInfo, settings: Settings) -> Plan:
-    renditions = plan_ladder(
-        source, max_short_side=settings.ladder_max_height, preset=settings.x264_preset
+    """The H.264 ladder (plus HEVC when enabled), the audio rendition if the source has
+    audio, and the thumbnails: one job each, all from the same source."""
+    codecs: list[VideoCodec] = ["h264"]
+    # Settings gains `hevc_ladder` in lambdas/core/settings.py; until then it is off.
+    if getattr(settings, "hevc_ladder", False):
+        codecs.append("hevc")
+    renditions: list[Rendition] = [
+        rendition
+        for codec in codecs
+        for rendition in plan_ladder(
+            source,
+            max_short_side=settings.ladder_max_height,
+            preset=settings.x264_preset,
+            codec=codec,
+        )
+    ]
+    if source.has_audio:
+        renditions.append(AudioRendition())
+    renditions.append(plan_thumbnails(source))
+    hints = SourceHints(
+        interlaced=source.interlaced, transfer=source.transfer, audio_stream=source.audio_stream
     )
     jobs = [
         TranscodeJob(
             video_id=request.video_id,
             source_key=request.source_key,
-            output_prefix=f"{request.video_id}/hls/{rendition.name}/",
+            output_prefix=output_prefix(request.video_id, rendition),
+            source=hints,
             rendition=rendition,
         )
         for rendition in renditions
     ]
-    if source.has_audio:
-        jobs.append(
-            TranscodeJob(
-                video_id=request.video_id,
-                source_key=request.source_key,
-                output_prefix=f"{request.video_id}/hls/audio/",
-                rendition=AudioRendition(),
-            )
-        )
     timeout = settings.job_timeout_min_seconds + math.ceil(
         settings.job_timeout_per_source_second * source.duration_seconds
     )
@@ -115,3 +160,9 @@ def plan_jobs(request: ProbeRequest, source: SourceInfo, settings: Settings) -> 
         job_timeout_seconds=timeout,
         max_concurrency=settings.max_parallel_jobs,
     )
+
+
+def output_prefix(video_id: str, rendition: Rendition) -> str:
+    if rendition.kind == "thumbnails":
+        return f"{video_id}/thumbs/"
+    return f"{video_id}/hls/{rendition.name}/"

@@ -7,12 +7,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from lambdas.pipeline.contract import Transfer
 from lambdas.pipeline.errors import NotAVideo, NoVideoStream, UnusableVideo
 
 # Demuxers and "video" codecs that ffprobe offers for things that are not videos.
 _NOT_VIDEO_FORMATS = {"tty", "image2", "lrc", "srt", "webvtt", "ass", "mpjpeg"}
 _NOT_VIDEO_CODECS = {"ansi", "bintext", "xbin", "idf", "adf", "png", "mjpeg", "bmp", "gif"}
 _FALLBACK_FRAME_RATE = 30.0
+# ffprobe's field_order for interlaced video (top/bottom field first, and coded orders)
+_INTERLACED_FIELD_ORDERS = {"tt", "bb", "tb", "bt"}
+_HDR_TRANSFERS: dict[str, Transfer] = {"smpte2084": "pq", "arib-std-b67": "hlg"}
 
 
 class SourceInfo(BaseModel):
@@ -26,6 +30,10 @@ class SourceInfo(BaseModel):
     has_audio: bool
     format_name: str
     size_bytes: int
+    interlaced: bool = False
+    transfer: Transfer = "sdr"  # pq / hlg: HDR, tone-mapped to SDR
+    bit_depth: int = 8
+    audio_stream: int = 0  # which of the audio streams to use: the default one
 
 
 def parse_ffprobe(report: dict[str, Any], size_bytes: int) -> SourceInfo:
@@ -76,7 +84,30 @@ def parse_ffprobe(report: dict[str, Any], size_bytes: int) -> SourceInfo:
         has_audio=bool(audios),
         format_name=format_name,
         size_bytes=size_bytes,
+        interlaced=str(video.get("field_order", "")) in _INTERLACED_FIELD_ORDERS,
+        transfer=_HDR_TRANSFERS.get(str(video.get("color_transfer", "")), "sdr"),
+        bit_depth=_bit_depth(video),
+        audio_stream=_default_audio(audios),
     )
+
+
+def _bit_depth(video: dict[str, Any]) -> int:
+    raw = str(video.get("bits_per_raw_sample", ""))
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    pix_fmt = str(video.get("pix_fmt", ""))
+    for depth in (16, 14, 12, 10, 9):
+        if f"p{depth}" in pix_fmt:
+            return depth
+    return 8
+
+
+def _default_audio(audios: list[dict[str, Any]]) -> int:
+    """Index (among audio streams) of the one marked default; the first if none is."""
+    for index, stream in enumerate(audios):
+        if stream.get("disposition", {}).get("default"):
+            return index
+    return 0
 
 
 def _duration(video: dict[str, Any], fmt: dict[str, Any]) -> float:

@@ -251,11 +251,12 @@ def test_reprocess_after_a_failure_starts_a_new_execution(
     video_id = created["video"]["id"]
     plan_fault(video_id, job="audio", attempts=3)  # the state machine tries 3 times
     client.upload(created["upload"], clip)
-    failed = client.wait_until_done(video_id, timeout_seconds=300)
+    client.wait_until_done(video_id, timeout_seconds=300)
     offline_stack.wait_for_executions(timeout_seconds=120)
-    # (The code is TRANSCODE_FAILED on AWS; moto's Map reports the child's error as
-    # States.Runtime, which the failure Lambda calls INTERNAL_ERROR.)
-    assert failed["status"] == "FAILED" and failed["error"]["code"]
+    # read again once the run has ended: FAILED shows before the failure is logged
+    failed = client.get_video(video_id)
+    assert failed["status"] == "FAILED" and failed["error"]["code"] == "TRANSCODE_FAILED"
+    assert "audio rendition failed on every attempt" in failed["error"]["message"]
     assert failed["processingLog"][-1]["stage"] == "failure"
     assert [e["detail-type"] for e in events_for(offline_stack, video_id)] == ["VideoFailed"]
 

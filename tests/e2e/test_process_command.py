@@ -40,16 +40,22 @@ def test_a_720p_clip_with_audio_completes_with_a_playable_ladder(
     video = json.loads(done.stdout)  # stdout is exactly the final record
     assert video["status"] == "COMPLETED" and video["title"] == "My clip"
     names = sorted(r["name"] for r in video["renditions"])
-    assert names == ["360p", "480p", "720p", "audio"]
+    assert names == ["240p", "360p", "480p", "720p", "audio"]
 
     master = m3u8.load(str(out / "hls" / "master.m3u8"))
     assert [p.uri for p in master.playlists] == [
         "720p/index.m3u8",
         "480p/index.m3u8",
         "360p/index.m3u8",
+        "240p/index.m3u8",
     ]
     assert master.media[0].uri == "audio/index.m3u8"
-    expected_sizes = {"720p": (1280, 720), "480p": (854, 480), "360p": (640, 360)}
+    expected_sizes = {
+        "720p": (1280, 720),
+        "480p": (854, 480),
+        "360p": (640, 360),
+        "240p": (426, 240),
+    }
     keyframes = {}
     for variant in master.playlists:
         name = variant.uri.split("/")[0]
@@ -60,7 +66,13 @@ def test_a_720p_clip_with_audio_completes_with_a_playable_ladder(
         keyframes[name] = rung_keyframes(playlist_path)
     check_media_playlist(out / "hls" / "audio" / "index.m3u8")
     assert len(keyframes["720p"]) >= 2
-    assert keyframes["720p"] == keyframes["480p"] == keyframes["360p"], keyframes
+    assert keyframes["720p"] == keyframes["480p"] == keyframes["360p"] == keyframes["240p"]
+    assert (out / "dash" / "manifest.mpd").is_file()
+    assert {p.name for p in (out / "thumbs").iterdir()} >= {
+        "poster.jpg",
+        "storyboard.jpg",
+        "storyboard.vtt",
+    }
     assert not (out / "jobs").exists()  # bookkeeping is not media
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 _X26X = {"libx264", "libx265"}
 
@@ -16,31 +18,58 @@ def make_clip(
     width: int = 1280,
     height: int = 720,
     seconds: float = 3.0,
-    fps: int = 25,
+    fps: float = 25,
     audio: bool = True,
     rotate: int | None = None,
     codec: str = "libx264",
+    bit_depth: int = 8,
+    hdr: Literal["pq", "hlg"] | None = None,
+    interlaced: bool = False,
+    variable_frame_rate: bool = False,
+    sample_aspect_ratio: str | None = None,
+    audio_streams: int = 1,
+    default_audio: int = 0,
+    fade: bool = False,
 ) -> Path:
     """A clip with moving test-pattern video (and a sine tone), container from the suffix.
 
     `rotate` (degrees, e.g. 90) sets the display rotation as a display matrix; FFmpeg 5.1
     only writes it when remuxing, so the clip is encoded first and then stream-copied.
+    The other options make the awkward sources real uploads bring: `bit_depth=10` and
+    `hdr` ("pq" or "hlg": 10-bit BT.2020 HEVC, tagged as such), `interlaced` (top field
+    first, `fps` frames of two fields each), `variable_frame_rate` (every fifth frame
+    dropped, the others keep their times), `sample_aspect_ratio` ("16:11": non-square
+    pixels), several audio streams with the `default_audio` one marked default, and a
+    `fade` in from and out to black over the first and last quarter.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     encoded = path.with_name(f"{path.stem}.unrotated{path.suffix}") if rotate else path
+    if hdr:
+        codec, bit_depth = "libx265", 10
+    rate = fps * 2 if interlaced else fps  # interlacing weaves two frames into one
+    tones = audio_streams if audio else 0
     command = [
         "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
-        "-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={fps}:duration={seconds}",
+        "-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={rate:g}:duration={seconds}",
     ]  # fmt: skip
-    if audio:
-        command += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}"]
-    command += ["-c:v", codec]
-    if codec in _X26X:
-        command += ["-preset", "ultrafast", "-pix_fmt", "yuv420p"]
-    if audio:
+    for index in range(tones):
+        tone = f"sine=frequency={440 * (index + 1)}:sample_rate=48000:duration={seconds}"
+        command += ["-f", "lavfi", "-i", tone]
+    filters = _clip_filters(seconds, fade, interlaced, variable_frame_rate, sample_aspect_ratio)
+    if filters:
+        command += ["-vf", ",".join(filters)]
+    command += ["-map", "0:v"] + [arg for i in range(tones) for arg in ("-map", f"{i + 1}:a")]
+    command += _clip_video_codec(codec, bit_depth, hdr)
+    if interlaced:
+        command += ["-flags", "+ildct+ilme", "-x264-params", "tff=1"]
+    if variable_frame_rate:
+        command += ["-fps_mode", "vfr"]
+    if tones:
         command += ["-c:a", "aac", "-b:a", "128k", "-ac", "2"]
-    command += ["-t", f"{seconds}", str(encoded)]
-    _run(command)
+        for index in range(tones):
+            disposition = "default" if index == default_audio else "0"
+            command += [f"-disposition:a:{index}", disposition]
+    _run([*command, "-t", f"{seconds}", str(encoded)])
     if rotate:
         remux = [
             "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
@@ -51,6 +80,70 @@ def make_clip(
         encoded.unlink()
         if _rotation(probe(path)) is None:
             raise RuntimeError(f"ffprobe reports no rotation for {path}")
+    return path
+
+
+def _clip_filters(
+    seconds: float,
+    fade: bool,
+    interlaced: bool,
+    variable_frame_rate: bool,
+    sample_aspect_ratio: str | None,
+) -> list[str]:
+    filters = []
+    if fade:
+        quarter = seconds / 4
+        filters += [
+            f"fade=in:st=0:d={quarter:g}",
+            f"fade=out:st={seconds - quarter:g}:d={quarter:g}",
+        ]
+    if interlaced:
+        filters += ["tinterlace=mode=interleave_top", "setfield=tff"]
+    if variable_frame_rate:
+        filters.append("select='not(eq(mod(n,5),3))'")
+    if sample_aspect_ratio:
+        filters.append(f"setsar={sample_aspect_ratio.replace(':', '/')}")
+    return filters
+
+
+def _clip_video_codec(codec: str, bit_depth: int, hdr: Literal["pq", "hlg"] | None) -> list[str]:
+    options = ["-c:v", codec]
+    if codec in _X26X:
+        pix_fmt = "yuv420p10le" if bit_depth == 10 else "yuv420p"
+        options += ["-preset", "ultrafast", "-pix_fmt", pix_fmt]
+    if codec == "libx265":
+        params = ["log-level=error"]
+        if hdr:
+            transfer = "smpte2084" if hdr == "pq" else "arib-std-b67"
+            params += ["colorprim=bt2020", f"transfer={transfer}", "colormatrix=bt2020nc"]
+            options += ["-color_primaries", "bt2020", "-color_trc", transfer]
+            options += ["-colorspace", "bt2020nc"]
+        options += ["-x265-params", ":".join(params)]
+    return options
+
+
+def make_audio_only(path: Path, seconds: float = 2.0) -> Path:
+    """A sound file (AAC in MP4) under a video's name: no picture at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tone = f"sine=frequency=440:sample_rate=48000:duration={seconds}"
+    command = [
+        "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
+        "-f", "lavfi", "-i", tone, "-c:a", "aac", "-f", "mp4", str(path),
+    ]  # fmt: skip
+    _run(command)
+    return path
+
+
+def make_undecodable(path: Path) -> Path:
+    """A well-formed MP4 whose video data is noise: it probes as H.264 but nothing decodes."""
+    make_clip(path, width=320, height=180, seconds=1.0, audio=False)
+    data = bytearray(path.read_bytes())
+    start, end = data.find(b"mdat") + 4, data.find(b"moov")
+    if not 4 < start < end:
+        raise RuntimeError(f"unexpected MP4 layout in {path}")
+    noise = random.Random(7)
+    data[start:end] = bytes(noise.randrange(256) for _ in range(end - start))
+    path.write_bytes(bytes(data))
     return path
 
 
@@ -101,3 +194,28 @@ def _run(command: list[str]) -> str:
             f"{command[0]} failed ({completed.returncode}): {completed.stderr.strip()[-2000:]}"
         )
     return completed.stdout
+
+
+_VTT_CUE = re.compile(r"^(\d+):(\d\d):(\d\d)\.(\d{3}) --> (\d+):(\d\d):(\d\d)\.(\d{3})")
+_XYWH = re.compile(r"^(?P<image>[^#]+)#xywh=(\d+),(\d+),(\d+),(\d+)$")
+
+
+def read_storyboard(path: Path) -> list[tuple[float, float, str, tuple[int, int, int, int]]]:
+    """A storyboard WebVTT's cues: (start, end, image, (x, y, w, h)), checked as it goes."""
+    lines = path.read_text().splitlines()
+    if not lines or lines[0] != "WEBVTT":
+        raise ValueError(f"{path} is not WebVTT")
+    cues = []
+    for index, line in enumerate(lines):
+        timing = _VTT_CUE.match(line)
+        if not timing:
+            continue
+        h1, m1, s1, f1, h2, m2, s2, f2 = (int(g) for g in timing.groups())
+        target = _XYWH.match(lines[index + 1])
+        if not target:
+            raise ValueError(f"cue without an #xywh= image: {lines[index + 1]!r}")
+        x, y, w, h = (int(v) for v in target.groups()[1:])
+        start = h1 * 3600 + m1 * 60 + s1 + f1 / 1000
+        end = h2 * 3600 + m2 * 60 + s2 + f2 / 1000
+        cues.append((start, end, target.group("image"), (x, y, w, h)))
+    return cues

@@ -16,9 +16,12 @@ from transcoder import contract as transcoder
 
 MODEL_PAIRS = [
     (pipeline.TranscodeJob, transcoder.TranscodeJob),
+    (pipeline.SourceHints, transcoder.SourceHints),
     (pipeline.VideoRendition, transcoder.VideoRendition),
     (pipeline.AudioRendition, transcoder.AudioRendition),
+    (pipeline.ThumbnailsRendition, transcoder.ThumbnailsRendition),
     (pipeline.JobResult, transcoder.JobResult),
+    (pipeline.ThumbnailsResult, transcoder.ThumbnailsResult),
 ]
 
 VIDEO_JOB = pipeline.TranscodeJob(
@@ -37,11 +40,33 @@ VIDEO_JOB = pipeline.TranscodeJob(
         preset="medium",
     ),
 )
+HEVC_JOB = VIDEO_JOB.model_copy(
+    update={
+        "source": pipeline.SourceHints(interlaced=True, transfer="hlg"),
+        "rendition": VIDEO_JOB.rendition.model_copy(update={"name": "720p-hevc", "codec": "hevc"}),
+    }
+)
 AUDIO_JOB = pipeline.TranscodeJob(
     video_id="vid-1",
     source_key="vid-1/source.mov",
     output_prefix="vid-1/hls/audio/",
+    source=pipeline.SourceHints(audio_stream=1),
     rendition=pipeline.AudioRendition(bitrate_kbps=96, channels=1, sample_rate=44100),
+)
+THUMBNAILS_JOB = pipeline.TranscodeJob(
+    video_id="vid-1",
+    source_key="vid-1/source.mov",
+    output_prefix="vid-1/thumbs/",
+    rendition=pipeline.ThumbnailsRendition(
+        duration_seconds=7.5,
+        poster_width=1280,
+        poster_height=720,
+        tile_width=160,
+        tile_height=90,
+        tile_interval_seconds=1,
+        columns=8,
+        rows=1,
+    ),
 )
 
 VIDEO_RESULT = transcoder.JobResult(
@@ -51,8 +76,10 @@ VIDEO_RESULT = transcoder.JobResult(
     playlist_key="vid-1/hls/720p/index.m3u8",
     init_key="vid-1/hls/720p/init.mp4",
     segment_keys=["vid-1/hls/720p/seg_00000.m4s", "vid-1/hls/720p/seg_00001.m4s"],
+    segment_durations=[4.0, 3.5],
     codecs="avc1.64001f",
     duration_seconds=7.5,
+    start_seconds=10.0,
     target_duration=4,
     average_bitrate_bps=2_100_000,
     peak_bitrate_bps=2_900_000,
@@ -60,6 +87,7 @@ VIDEO_RESULT = transcoder.JobResult(
     width=1280,
     height=720,
     frame_rate=29.97,
+    ssim=0.987,
     encode_wall_seconds=6.2,
     encode_cpu_seconds=11.9,
     peak_memory_bytes=300 * 2**20,
@@ -71,15 +99,34 @@ AUDIO_RESULT = transcoder.JobResult(
     playlist_key="vid-1/hls/audio/index.m3u8",
     init_key="vid-1/hls/audio/init.mp4",
     segment_keys=["vid-1/hls/audio/seg_00000.m4s"],
+    segment_durations=[3.03],
     codecs="mp4a.40.2",
     duration_seconds=3.03,
+    start_seconds=9.978,
     target_duration=3,
     average_bitrate_bps=129_000,
     peak_bitrate_bps=129_000,
     output_bytes=50_000,
+    channels=2,
+    sample_rate=48_000,
     encode_wall_seconds=0.2,
     encode_cpu_seconds=0.15,
     peak_memory_bytes=60 * 2**20,
+)
+THUMBNAILS_RESULT = transcoder.ThumbnailsResult(
+    video_id="vid-1",
+    name="thumbnails",
+    kind="thumbnails",
+    poster_key="vid-1/thumbs/poster.jpg",
+    poster_time_seconds=2.2,
+    preview_keys=["vid-1/thumbs/preview_01.jpg"],
+    storyboard_image_key="vid-1/thumbs/storyboard.jpg",
+    storyboard_vtt_key="vid-1/thumbs/storyboard.vtt",
+    tile_count=8,
+    output_bytes=120_000,
+    encode_wall_seconds=0.5,
+    encode_cpu_seconds=0.4,
+    peak_memory_bytes=80 * 2**20,
 )
 
 
@@ -116,7 +163,11 @@ def test_json_schemas_match(
     assert ours == theirs
 
 
-@pytest.mark.parametrize("job", [VIDEO_JOB, AUDIO_JOB], ids=["video", "audio"])
+@pytest.mark.parametrize(
+    "job",
+    [VIDEO_JOB, HEVC_JOB, AUDIO_JOB, THUMBNAILS_JOB],
+    ids=["video", "hevc", "audio", "thumbnails"],
+)
 def test_a_planned_job_is_read_by_the_transcoder(job: pipeline.TranscodeJob) -> None:
     # Given the JSON the state machine passes in STREAMFORGE_JOB
     payload = job.model_dump_json()
@@ -130,13 +181,34 @@ def test_a_planned_job_is_read_by_the_transcoder(job: pipeline.TranscodeJob) -> 
     assert type(parsed.rendition).__name__ == type(job.rendition).__name__
 
 
-@pytest.mark.parametrize("result", [VIDEO_RESULT, AUDIO_RESULT], ids=["video", "audio"])
-def test_a_transcoder_result_is_read_by_the_finaliser(result: transcoder.JobResult) -> None:
+@pytest.mark.parametrize(
+    ("result", "model"),
+    [
+        (VIDEO_RESULT, pipeline.JobResult),
+        (AUDIO_RESULT, pipeline.JobResult),
+        (THUMBNAILS_RESULT, pipeline.ThumbnailsResult),
+    ],
+    ids=["video", "audio", "thumbnails"],
+)
+def test_a_transcoder_result_is_read_by_the_finaliser(
+    result: transcoder.JobResult | transcoder.ThumbnailsResult, model: type[BaseModel]
+) -> None:
     payload = result.model_dump_json()
 
-    parsed = pipeline.JobResult.model_validate_json(payload)
+    parsed = model.model_validate_json(payload)
 
     assert parsed.model_dump(mode="json") == result.model_dump(mode="json")
+
+
+def test_a_job_without_source_hints_still_parses_on_both_sides() -> None:
+    # Jobs planned before the hints existed (or by hand) decode the source as SDR progressive.
+    payload = VIDEO_JOB.model_dump(mode="json")
+    del payload["source"]
+
+    parsed = transcoder.TranscodeJob.model_validate(payload)
+
+    assert parsed.source == transcoder.SourceHints()
+    assert parsed.rendition.kind == "video" and parsed.rendition.codec == "h264"
 
 
 def test_both_sides_agree_on_where_results_go_and_what_carries_the_job() -> None:

@@ -16,8 +16,10 @@ def result(name: str, kind: str, peak: int, average: int, **extra: object) -> Jo
             "playlist_key": f"vid/hls/{name}/index.m3u8",
             "init_key": f"vid/hls/{name}/init.mp4",
             "segment_keys": [f"vid/hls/{name}/seg_00000.m4s"],
+            "segment_durations": [4.0],
             "codecs": "avc1.64001f" if kind == "video" else "mp4a.40.2",
             "duration_seconds": 4.0,
+            "start_seconds": 10.0,
             "target_duration": 4,
             "average_bitrate_bps": average,
             "peak_bitrate_bps": peak,
@@ -55,7 +57,33 @@ def test_master_declares_measured_peak_and_average_with_audio_and_relative_uris(
     assert first.stream_info.audio == "audio"
     (audio,) = playlist.media
     assert audio.type == "AUDIO" and audio.uri == "audio/index.m3u8" and audio.default == "YES"
+    assert audio.channels == "2"
     assert "#EXT-X-INDEPENDENT-SEGMENTS" in text
+
+
+def test_hevc_rungs_follow_the_h264_ones_with_their_own_codecs() -> None:
+    hevc = result(
+        "720p-hevc", "video", 2_000_000, 1_500_000, width=1280, height=720, frame_rate=25.0
+    ).model_copy(update={"codecs": "hvc1.1.6.L93.B0"})
+    text = build_master_playlist(
+        [
+            hevc,
+            video("360p", 640, 360, 900_000, 700_000),
+            video("720p", 1280, 720, 3_000_000, 2_000_000),
+            result("audio", "audio", 130_000, 128_000),
+        ],
+        MASTER,
+    )
+
+    playlist = m3u8.loads(text)
+
+    assert [p.uri for p in playlist.playlists] == [
+        "720p/index.m3u8",
+        "360p/index.m3u8",
+        "720p-hevc/index.m3u8",
+    ]
+    assert playlist.playlists[2].stream_info.codecs == "hvc1.1.6.L93.B0,mp4a.40.2"
+    assert playlist.playlists[2].stream_info.bandwidth == 2_130_000
 
 
 def test_without_audio_there_is_no_audio_group() -> None:

@@ -64,3 +64,45 @@ def test_cover_art_is_not_taken_for_the_video_stream() -> None:
     cover = {**VIDEO, "codec_name": "mjpeg", "disposition": {"attached_pic": 1}}
     with pytest.raises(NoVideoStream):
         parse_ffprobe(report(cover, AUDIO), size_bytes=1)
+
+
+def test_interlaced_video_is_recognised_from_its_field_order() -> None:
+    assert parse_ffprobe(report({**VIDEO, "field_order": "tt"}), size_bytes=1).interlaced
+    assert parse_ffprobe(report({**VIDEO, "field_order": "bb"}), size_bytes=1).interlaced
+    assert not parse_ffprobe(
+        report({**VIDEO, "field_order": "progressive"}), size_bytes=1
+    ).interlaced
+    assert not parse_ffprobe(report(VIDEO), size_bytes=1).interlaced
+
+
+@pytest.mark.parametrize(
+    ("color_transfer", "expected"),
+    [("smpte2084", "pq"), ("arib-std-b67", "hlg"), ("bt709", "sdr"), (None, "sdr")],
+)
+def test_hdr_is_recognised_from_the_transfer_characteristics(
+    color_transfer: str | None, expected: str
+) -> None:
+    stream = {**VIDEO, "pix_fmt": "yuv420p10le", "color_primaries": "bt2020"}
+    if color_transfer:
+        stream["color_transfer"] = color_transfer
+
+    info = parse_ffprobe(report(stream), size_bytes=1)
+
+    assert info.transfer == expected
+    assert info.bit_depth == 10
+
+
+def test_bit_depth_comes_from_the_raw_sample_size_or_the_pixel_format() -> None:
+    assert (
+        parse_ffprobe(report({**VIDEO, "bits_per_raw_sample": "10"}), size_bytes=1).bit_depth == 10
+    )
+    assert parse_ffprobe(report({**VIDEO, "pix_fmt": "yuv420p"}), size_bytes=1).bit_depth == 8
+    assert parse_ffprobe(report({**VIDEO, "pix_fmt": "yuv422p12le"}), size_bytes=1).bit_depth == 12
+
+
+def test_of_several_audio_streams_the_default_one_is_used() -> None:
+    commentary = {**AUDIO, "disposition": {"default": 0}}
+    main = {**AUDIO, "disposition": {"default": 1}}
+
+    assert parse_ffprobe(report(VIDEO, commentary, main), size_bytes=1).audio_stream == 1
+    assert parse_ffprobe(report(VIDEO, commentary, commentary), size_bytes=1).audio_stream == 0

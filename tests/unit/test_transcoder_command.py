@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from transcoder.codecs import avc1_codec, codec_string, frame_rate, mp4a_codec, parse_hexdump
+from transcoder.codecs import (
+    avc1_codec,
+    codec_string,
+    frame_rate,
+    hvc1_codec,
+    mp4a_codec,
+    parse_hexdump,
+)
 from transcoder.command import (
     MEDIA_START_SECONDS,
     UnsupportedJobError,
@@ -17,10 +24,12 @@ from transcoder.command import (
     frame_rate_arg,
     gop_frames,
 )
-from transcoder.contract import AudioRendition, TranscodeJob
+from transcoder.contract import AudioRendition, SourceHints, ThumbnailsRendition, TranscodeJob
+from transcoder.ffmpeg_log import scan
 from transcoder.playlist import (
     Segment,
     average_bitrate_bps,
+    conform_target_duration,
     parse_media_playlist,
     peak_bitrate_bps,
 )
@@ -32,7 +41,7 @@ URL = "https://uploads.s3.amazonaws.com/v1/source.mov?X-Amz-Signature=abc"
 
 
 def video_job(**changes: Any) -> TranscodeJob:
-    """A 720p job; keyword arguments replace rendition or job fields by name."""
+    """A 720p job; keyword arguments replace rendition, job or source-hint fields by name."""
     rendition: dict[str, Any] = {
         "kind": "video",
         "name": "720p",
@@ -51,16 +60,24 @@ def video_job(**changes: Any) -> TranscodeJob:
         "gop_seconds": 2.0,
         "rendition": rendition,
     }
+    hints: dict[str, Any] = {}
     for key, value in changes.items():
-        (rendition if key in rendition else job)[key] = value
+        if key in {"interlaced", "transfer", "audio_stream"}:
+            hints[key] = value
+        elif key in rendition or key == "codec":
+            rendition[key] = value
+        else:
+            job[key] = value
+    job["source"] = hints
     return TranscodeJob.model_validate(job)
 
 
-def audio_job() -> TranscodeJob:
+def audio_job(audio_stream: int = 0) -> TranscodeJob:
     return TranscodeJob(
         video_id="v1",
         source_key="v1/source.mov",
         output_prefix="v1/hls/audio/",
+        source=SourceHints(audio_stream=audio_stream),
         rendition=AudioRendition(bitrate_kbps=96, channels=2, sample_rate=44100),
     )
 
@@ -79,7 +96,8 @@ def test_video_command_reads_the_url_and_writes_an_fmp4_vod_playlist() -> None:
 
     assert command[0] == "/opt/ffmpeg"
     assert option(command, "-i") == URL
-    assert {"-hide_banner", "-nostdin", "-y"} <= set(command)
+    assert {"-hide_banner", "-nostdin", "-y", "-nostats"} <= set(command)
+    assert option(command, "-loglevel") == "level+info"  # the runner reads the encoder's SSIM
     assert option(command, "-f") == "hls"
     assert option(command, "-hls_time") == "4"
     assert option(command, "-hls_playlist_type") == "vod"
@@ -90,11 +108,90 @@ def test_video_command_reads_the_url_and_writes_an_fmp4_vod_playlist() -> None:
     assert command[-1] == "/work/out/index.m3u8"
 
 
-def test_video_command_maps_the_first_video_stream_only() -> None:
+def test_video_command_maps_the_first_video_stream_that_is_not_cover_art() -> None:
     command = build_ffmpeg_command(video_job(), URL, OUT)
 
-    assert option(command, "-map") == "0:v:0"
+    assert option(command, "-map") == "0:V:0"
     assert "-an" in command
+
+
+def test_video_comes_out_at_a_constant_frame_rate() -> None:
+    command = build_ffmpeg_command(video_job(frame_rate=29.97), URL, OUT)
+
+    assert option(command, "-fps_mode") == "cfr"
+    assert option(command, "-vf").startswith("fps=30000/1001,")
+
+
+def test_interlaced_sources_are_deinterlaced_first_keeping_every_field() -> None:
+    command = build_ffmpeg_command(video_job(interlaced=True, frame_rate=50.0), URL, OUT)
+
+    filters = option(command, "-vf").split(",")
+    assert filters[:2] == ["bwdif=mode=send_field:parity=auto:deint=all", "fps=50"]
+
+
+@pytest.mark.parametrize(("transfer", "zimg_name"), [("pq", "smpte2084"), ("hlg", "arib-std-b67")])
+def test_hdr_sources_are_tone_mapped_to_8_bit_sdr_bt709(transfer: str, zimg_name: str) -> None:
+    command = build_ffmpeg_command(video_job(transfer=transfer, width=854, height=480), URL, OUT)
+
+    filters = option(command, "-vf").split(",")
+    assert filters[0] == "fps=25"
+    assert filters[1].startswith(f"zscale=w=854:h=480:filter=lanczos:tin={zimg_name}:")
+    assert "tonemap=tonemap=hable:desat=0" in filters
+    assert filters[-3:] == ["zscale=t=bt709:m=bt709:r=tv", "setsar=1", "format=yuv420p"]
+    assert not any(f.startswith("scale=") for f in filters)
+    assert option(command, "-color_primaries") == "bt709"
+    assert option(command, "-color_trc") == "bt709"
+    assert option(command, "-colorspace") == "bt709"
+
+
+def test_sdr_sources_keep_their_colour_description() -> None:
+    command = build_ffmpeg_command(video_job(), URL, OUT)
+
+    assert not {"-color_primaries", "-color_trc", "-colorspace"} & set(command)
+
+
+def test_x264_measures_ssim_while_encoding() -> None:
+    command = build_ffmpeg_command(video_job(), URL, OUT)
+
+    assert option(command, "-ssim") == "1"
+
+
+def test_hevc_rungs_are_x265_tagged_hvc1_with_the_same_fixed_gop() -> None:
+    job = video_job(codec="hevc", name="720p-hevc", crf=24, max_bitrate_kbps=2700)
+
+    command = build_ffmpeg_command(job, URL, OUT)
+
+    assert option(command, "-c:v") == "libx265"
+    assert option(command, "-tag:v") == "hvc1"
+    assert option(command, "-profile:v") == "main"
+    assert (option(command, "-crf"), option(command, "-maxrate")) == ("24", "2700k")
+    assert option(command, "-bufsize") == "5400k"
+    params = option(command, "-x265-params").split(":")
+    assert {"keyint=50", "min-keyint=50", "scenecut=0", "open-gop=0", "ssim=1"} <= set(params)
+    assert option(command, "-force_key_frames") == "expr:gte(t,n_forced*2)"
+    assert "-ssim" not in command and "-sc_threshold" not in command
+    assert option(command, "-hls_segment_type") == "fmp4"
+
+
+def test_a_thumbnails_job_is_not_an_hls_rendition() -> None:
+    job = TranscodeJob(
+        video_id="v1",
+        source_key="v1/source.mov",
+        output_prefix="v1/thumbs/",
+        rendition=ThumbnailsRendition(
+            duration_seconds=3,
+            poster_width=640,
+            poster_height=360,
+            tile_width=160,
+            tile_height=90,
+            tile_interval_seconds=1,
+            columns=3,
+            rows=1,
+        ),
+    )
+
+    with pytest.raises(UnsupportedJobError, match="thumbnails"):
+        build_ffmpeg_command(job, URL, OUT)
 
 
 def test_video_command_scales_exactly_to_8_bit_square_pixels() -> None:
@@ -155,7 +252,9 @@ def test_segments_that_are_not_whole_gops_are_refused(
         build_ffmpeg_command(job, URL, OUT)
 
 
-def test_audio_command_maps_the_first_audio_stream_to_aac_lc() -> None:
+def test_audio_command_maps_the_chosen_audio_stream_to_aac_lc() -> None:
+    assert option(build_ffmpeg_command(audio_job(audio_stream=2), URL, OUT), "-map") == "0:a:2"
+
     command = build_ffmpeg_command(audio_job(), URL, OUT)
 
     assert option(command, "-map") == "0:a:0"
@@ -328,9 +427,33 @@ def test_aac_codec_string_carries_the_audio_object_type() -> None:
     assert mp4a_codec(bytes.fromhex("f8e0")) == "mp4a.40.39"  # escaped: 32 + 7
 
 
+# The first 13 bytes of the hvcC that x265 (Main, level 2) wrote for a 426x240 rung.
+HEVC_EXTRADATA = "\n00000000: 0101 6000 0000 9000 0000 0000 3cf0 00fc  ..`.........<...\n"
+
+
+def test_hevc_codec_string_comes_from_the_hvcc_record() -> None:
+    stream = {"codec_name": "hevc", "codec_tag_string": "hvc1", "extradata": HEVC_EXTRADATA}
+
+    assert codec_string(stream) == "hvc1.1.6.L60.90"
+
+
+@pytest.mark.parametrize(
+    ("hvcc", "expected"),
+    [
+        ("01016000000090000000000078", "hvc1.1.6.L120.90"),  # Main, level 4
+        ("01016000000090000000000099", "hvc1.1.6.L153.90"),  # Main, level 5.1
+        ("01022000000090000000000096", "hvc1.2.4.L150.90"),  # Main 10, level 5
+        ("0121600000009000000000005d", "hvc1.1.6.H93.90"),  # high tier
+        ("010160000000b0000000000078", "hvc1.1.6.L120.B0"),
+    ],
+)
+def test_hvc1_is_profile_flags_tier_level_and_constraints(hvcc: str, expected: str) -> None:
+    assert hvc1_codec(bytes.fromhex(hvcc)) == expected
+
+
 def test_unknown_codecs_are_refused() -> None:
-    with pytest.raises(ValueError, match="hevc"):
-        codec_string({"codec_name": "hevc", "extradata": ""})
+    with pytest.raises(ValueError, match="vp9"):
+        codec_string({"codec_name": "vp9", "extradata": ""})
 
 
 @pytest.mark.parametrize(
@@ -365,6 +488,13 @@ def test_outputs_are_uploaded_with_their_media_types(name: str, kind: str, expec
     assert content_type(name, kind) == expected  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("name", "expected"), [("poster.jpg", "image/jpeg"), ("storyboard.vtt", "text/vtt")]
+)
+def test_thumbnails_are_uploaded_with_their_media_types(name: str, expected: str) -> None:
+    assert content_type(name, "thumbnails") == expected
+
+
 def test_unexpected_output_files_have_no_media_type() -> None:
     with pytest.raises(ValueError, match=r"ffmpeg\.log"):
         content_type("ffmpeg.log", "video")
@@ -377,3 +507,67 @@ def test_presigned_queries_are_kept_out_of_logs() -> None:
         "[http @ 0x1] https://uploads.s3.amazonaws.com/v1/source.mov?<redacted>: "
         "Server returned 403 Forbidden"
     ]
+
+
+# --- FFmpeg's log -----------------------------------------------------------------------
+
+FFMPEG_LOG = """\
+[info] Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'source.mp4':
+[libx264 @ 0x1] [warning] --ssim used with psy on: results will be invalid!
+[libx264 @ 0x1] [warning] --tune ssim should be used if attempting to benchmark ssim!
+[hls @ 0x2] [info] Opening 'out/seg_00000.m4s' for writing
+[h264 @ 0x3] [error] corrupt macroblock 4 2
+
+[libx264 @ 0x1] [info] SSIM Mean Y:0.9817371 (17.384db)
+[libx264 @ 0x1] [info] kb/s:181.93
+"""
+
+
+def test_the_log_yields_the_encoders_ssim_and_only_real_problems() -> None:
+    summary = scan(FFMPEG_LOG.splitlines(keepends=True))
+
+    assert summary.ssim == pytest.approx(0.9817371)
+    assert summary.tail == ["[h264 @ 0x3] [error] corrupt macroblock 4 2"]
+
+
+def test_x265_writes_its_own_untagged_summary() -> None:
+    lines = [
+        "x265 [info]: frame I:      3, Avg QP:23.07  kb/s: 1187.07   SSIM Mean: 0.996648\n",
+        "x265 [warning]: Source height < 720p; disabling lookahead-slices\n",
+        "encoded 75 frames in 0.42s (180.25 fps), 274.54 kb/s, Avg QP:29.71, "
+        "SSIM Mean Y: 0.9895787 (19.821 dB)\n",
+    ]
+
+    summary = scan(lines)
+
+    assert summary.ssim == pytest.approx(0.9895787)
+    assert list(summary.problems) == []
+
+
+def test_without_warnings_the_tail_is_the_last_lines() -> None:
+    summary = scan([f"[info] line {n}\n" for n in range(100)], keep=3)
+
+    assert summary.tail == ["[info] line 97", "[info] line 98", "[info] line 99"]
+    assert summary.ssim is None
+
+
+@pytest.mark.parametrize(
+    ("durations", "target", "expected"),
+    [
+        ("1.500000", 1, 2),  # FFmpeg wrote 1 (it rounded 1.4999... half to even)
+        ("4.004000", 4, 4),
+        ("0.600000", 1, 1),
+        ("2.499000", 2, 2),
+    ],
+)
+def test_the_target_duration_covers_every_rounded_segment_duration(
+    durations: str, target: int, expected: int
+) -> None:
+    text = FFMPEG_PLAYLIST.replace("#EXT-X-TARGETDURATION:4", f"#EXT-X-TARGETDURATION:{target}")
+    text = text.replace("4.000000", durations).replace("1.520000", durations)
+
+    fixed, playlist = conform_target_duration(text, parse_media_playlist(text))
+
+    assert playlist.target_duration == expected
+    assert f"#EXT-X-TARGETDURATION:{expected}\n" in fixed
+    assert parse_media_playlist(fixed) == playlist

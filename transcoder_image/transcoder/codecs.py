@@ -1,8 +1,9 @@
 """RFC 6381 codec strings (for CODECS= in the master playlist) from ffprobe output.
 
-Both are read from the decoder configuration in the output's init segment, which
+All are read from the decoder configuration in the output's init segment, which
 `ffprobe -show_streams -show_data` prints as a hex dump under "extradata": the avcC
-record's profile, constraint flags and level bytes are exactly avc1.PPCCLL, and the
+record's profile, constraint flags and level bytes are exactly avc1.PPCCLL, the hvcC
+record holds the fields of hvc1.P.C.TL.B (ISO/IEC 14496-15 Annex E), and the
 AudioSpecificConfig starts with the AAC audio object type of mp4a.40.N.
 """
 
@@ -21,6 +22,8 @@ def codec_string(stream: Mapping[str, Any]) -> str:
     extradata = parse_hexdump(str(stream.get("extradata", "")))
     if codec == "h264":
         return avc1_codec(extradata)
+    if codec == "hevc":
+        return hvc1_codec(extradata, str(stream.get("codec_tag_string", "hvc1")))
     if codec == "aac":
         return mp4a_codec(extradata)
     raise ValueError(f"no RFC 6381 mapping for codec {codec!r}")
@@ -38,6 +41,27 @@ def avc1_codec(avcc: bytes) -> str:
     if len(avcc) < 4 or avcc[0] != 1:
         raise ValueError("extradata is not an avcC record")
     return f"avc1.{avcc[1]:02x}{avcc[2]:02x}{avcc[3]:02x}"
+
+
+def hvc1_codec(hvcc: bytes, sample_entry: str = "hvc1") -> str:
+    """hvc1.P.C.TL.B from an HEVCDecoderConfigurationRecord: profile (with its space),
+    compatibility flags bit-reversed in hex, tier and level, then the constraint bytes
+    without trailing zero bytes."""
+    if len(hvcc) < 13 or hvcc[0] != 1:
+        raise ValueError("extradata is not an hvcC record")
+    profile_space = "" if hvcc[1] >> 6 == 0 else "ABC"[(hvcc[1] >> 6) - 1]
+    tier = "H" if hvcc[1] & 0x20 else "L"
+    profile_idc = hvcc[1] & 0x1F
+    compatibility = int(f"{int.from_bytes(hvcc[2:6], 'big'):032b}"[::-1], 2)
+    constraints = hvcc[6:12].rstrip(b"\x00")
+    parts = [
+        sample_entry,
+        f"{profile_space}{profile_idc}",
+        f"{compatibility:X}",
+        f"{tier}{hvcc[12]}",
+        *(f"{byte:X}" for byte in constraints),
+    ]
+    return ".".join(parts)
 
 
 def mp4a_codec(audio_specific_config: bytes) -> str:

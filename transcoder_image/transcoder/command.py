@@ -1,8 +1,9 @@
 """FFmpeg and ffprobe command lines as data: pure functions of the job.
 
-A job becomes one FFmpeg process that reads the source once (over HTTP byte ranges
-from a presigned URL) and writes one CMAF/fMP4 HLS rendition: `index.m3u8`,
-`init.mp4` and `seg_NNNNN.m4s` in `out_dir`.
+A video or audio job becomes one FFmpeg process that reads the source once (over HTTP
+byte ranges from a presigned URL) and writes one CMAF/fMP4 HLS rendition: `index.m3u8`,
+`init.mp4` and `seg_NNNNN.m4s` in `out_dir`. (The thumbnails job's command is in
+`transcoder.thumbnails`.)
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
-from transcoder.contract import AudioRendition, TranscodeJob, VideoRendition
+from transcoder.contract import (
+    AudioRendition,
+    SourceHints,
+    TranscodeJob,
+    Transfer,
+    VideoRendition,
+)
 
 PLAYLIST_NAME = "index.m3u8"
 INIT_NAME = "init.mp4"
@@ -24,7 +31,9 @@ SEGMENT_PATTERN = "seg_%05d.m4s"
 # sync; a DASH manifest describes it as presentationTimeOffset = 10 s.
 MEDIA_START_SECONDS = 10
 
-_GLOBAL_OPTIONS = ("-hide_banner", "-nostdin", "-y", "-loglevel", "error")
+# Info level, each line tagged with its level: the encoder's closing statistics (SSIM)
+# are info lines; the runner reads them, and reports only warnings and errors.
+GLOBAL_OPTIONS = ("-hide_banner", "-nostdin", "-y", "-loglevel", "level+info", "-nostats")
 
 # HTTP protocol options of FFmpeg 5.1 (`ffmpeg -h protocol=http`): survive a dropped
 # connection or an S3 5xx mid-file, and never hang forever on a stalled read.
@@ -49,12 +58,14 @@ def build_ffmpeg_command(
     rendition = job.rendition
     if isinstance(rendition, VideoRendition):
         _check_segments_hold_whole_gops(job)
-        encode = video_options(rendition, job.gop_seconds)
+        encode = video_options(rendition, job.gop_seconds, job.source)
+    elif isinstance(rendition, AudioRendition):
+        encode = audio_options(rendition, job.source)
     else:
-        encode = audio_options(rendition)
+        raise UnsupportedJobError(f"a {rendition.kind} job is not an HLS rendition")
     return [
         ffmpeg,
-        *_GLOBAL_OPTIONS,
+        *GLOBAL_OPTIONS,
         *input_options(input_url),
         "-i",
         input_url,
@@ -71,37 +82,98 @@ def input_options(input_url: str) -> list[str]:
     return list(_HTTP_INPUT_OPTIONS) if input_url.startswith(("http://", "https://")) else []
 
 
-def video_options(rendition: VideoRendition, gop_seconds: float) -> list[str]:
+def video_options(
+    rendition: VideoRendition, gop_seconds: float, source: SourceHints | None = None
+) -> list[str]:
+    source = source or SourceHints()
     gop = gop_frames(gop_seconds, rendition.frame_rate)
-    filters = ",".join(
-        (
-            f"fps={frame_rate_arg(rendition.frame_rate)}",  # first: scale only frames kept
-            f"scale={rendition.width}:{rendition.height}:flags=lanczos",
-            "setsar=1",
-            "format=yuv420p",  # 10-bit and HDR sources come out 8-bit 4:2:0 for High
-        )
-    )
+    filters = [
+        *deinterlace_filters(source, keep_fields=True),
+        f"fps={frame_rate_arg(rendition.frame_rate)}",  # before scaling: scale only frames kept
+        *picture_filters(rendition.width, rendition.height, source.transfer),
+        "setsar=1",
+        "format=yuv420p",  # 8-bit 4:2:0, what every player decodes
+    ]
     return [
-        "-map", "0:v:0",
+        "-map", "0:V:0",  # the first video stream that is not cover art
         "-an", "-sn", "-dn",
-        "-vf", filters,
-        "-c:v", "libx264",
-        "-profile:v", "high",
-        "-preset", rendition.preset,
-        "-crf", str(rendition.crf),
-        "-maxrate", f"{rendition.max_bitrate_kbps}k",
-        "-bufsize", f"{2 * rendition.max_bitrate_kbps}k",
+        "-vf", ",".join(filters),
+        "-fps_mode", "cfr",  # variable-rate sources come out at a constant rate
+        *(_encoder_options(rendition, gop, gop_seconds)),
+        *(SDR_BT709_TAGS if source.transfer != "sdr" else ()),
         # Keyframes at the same instants in every rung: fixed GOP, no scene cuts.
-        "-g", str(gop),
-        "-keyint_min", str(gop),
-        "-sc_threshold", "0",
         "-force_key_frames", f"expr:gte(t,n_forced*{gop_seconds:g})",
     ]  # fmt: skip
 
 
-def audio_options(rendition: AudioRendition) -> list[str]:
+def _encoder_options(rendition: VideoRendition, gop: int, gop_seconds: float) -> list[str]:
+    rate_control = [
+        "-preset", rendition.preset,
+        "-crf", str(rendition.crf),
+        "-maxrate", f"{rendition.max_bitrate_kbps}k",
+        "-bufsize", f"{2 * rendition.max_bitrate_kbps}k",
+    ]  # fmt: skip
+    if rendition.codec == "hevc":
+        params = [
+            f"keyint={gop}", f"min-keyint={gop}", "scenecut=0", "open-gop=0",
+            "ssim=1", "log-level=info",  # the closing summary carries the SSIM
+        ]  # fmt: skip
+        return [
+            "-c:v", "libx265",
+            "-profile:v", "main",
+            "-tag:v", "hvc1",  # parameter sets in the init segment: what Apple requires
+            *rate_control,
+            "-x265-params", ":".join(params),
+        ]  # fmt: skip
     return [
-        "-map", "0:a:0",
+        "-c:v", "libx264",
+        "-profile:v", "high",
+        *rate_control,
+        "-g", str(gop),
+        "-keyint_min", str(gop),
+        "-sc_threshold", "0",
+        "-ssim", "1",  # x264 measures its output against its input: SSIM at no extra decode
+    ]  # fmt: skip
+
+
+# Written on tone-mapped output so players do not treat it as BT.2020.
+SDR_BT709_TAGS = (
+    "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
+    "-color_range", "tv",
+)  # fmt: skip
+_ZSCALE_TRANSFER = {"pq": "smpte2084", "hlg": "arib-std-b67"}
+
+
+def deinterlace_filters(source: SourceHints, *, keep_fields: bool) -> list[str]:
+    """bwdif on interlaced sources. keep_fields: one frame per field (25i -> 50p, as
+    Apple's spec prefers); otherwise one per frame (stills)."""
+    if not source.interlaced:
+        return []
+    mode = "send_field" if keep_fields else "send_frame"
+    return [f"bwdif=mode={mode}:parity=auto:deint=all"]
+
+
+def picture_filters(
+    width: int, height: int, transfer: Transfer, *, flags: str = "lanczos"
+) -> list[str]:
+    """Scale to exactly width x height; HDR (PQ, HLG) is also tone-mapped to SDR BT.709,
+    at the output size (cheaper than at the source's), with zscale (zimg)."""
+    if transfer == "sdr":
+        return [f"scale={width}:{height}:flags={flags}"]
+    return [
+        f"zscale=w={width}:h={height}:filter={flags}:tin={_ZSCALE_TRANSFER[transfer]}"
+        ":min=bt2020nc:pin=bt2020:rin=tv:t=linear:npl=100",
+        "format=gbrpf32le",
+        "zscale=p=bt709",
+        "tonemap=tonemap=hable:desat=0",
+        "zscale=t=bt709:m=bt709:r=tv",
+    ]
+
+
+def audio_options(rendition: AudioRendition, source: SourceHints | None = None) -> list[str]:
+    stream = (source or SourceHints()).audio_stream
+    return [
+        "-map", f"0:a:{stream}",  # the source's default audio stream
         "-vn", "-sn", "-dn",
         "-c:a", "aac",
         "-b:a", f"{rendition.bitrate_kbps}k",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 _URI_ATTRIBUTE = re.compile(r'(?:^|,)URI="([^"]*)"')
 
@@ -62,6 +63,23 @@ def parse_media_playlist(text: str) -> MediaPlaylist:
     if pending is not None:
         raise ValueError("EXTINF without a segment URI at the end of the playlist")
     return MediaPlaylist(target_duration, map_uri, tuple(segments), ended)
+
+
+def conform_target_duration(text: str, playlist: MediaPlaylist) -> tuple[str, MediaPlaylist]:
+    """RFC 8216: every EXTINF, rounded to the nearest integer, must be <= the target
+    duration. FFmpeg 5.1 rounds half to even from a duration a hair under .5, so a 1.5 s
+    segment can come with EXT-X-TARGETDURATION:1; this raises the target where needed."""
+    required = max(math.floor(segment.duration + 0.5) for segment in playlist.segments)
+    if playlist.target_duration >= required:
+        return text, playlist
+    fixed = re.sub(
+        r"^#EXT-X-TARGETDURATION:\d+$",
+        f"#EXT-X-TARGETDURATION:{required}",
+        text,
+        count=1,
+        flags=re.MULTILINE,
+    )
+    return fixed, replace(playlist, target_duration=required)
 
 
 def average_bitrate_bps(total_bytes: int, duration_seconds: float) -> int:

@@ -14,13 +14,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from transcoder import thumbnails
 from transcoder.codecs import codec_string, frame_rate
 from transcoder.command import (
     PLAYLIST_NAME,
@@ -28,10 +28,18 @@ from transcoder.command import (
     build_probe_command,
     concat_target,
 )
-from transcoder.contract import JobResult, TranscodeJob, result_key
+from transcoder.contract import (
+    JobResult,
+    ThumbnailsRendition,
+    ThumbnailsResult,
+    TranscodeJob,
+    result_key,
+)
+from transcoder.ffmpeg_log import LogSummary, scan
 from transcoder.playlist import (
     MediaPlaylist,
     average_bitrate_bps,
+    conform_target_duration,
     parse_media_playlist,
     peak_bitrate_bps,
 )
@@ -60,9 +68,18 @@ class EncodeStats:
     wall_seconds: float
     cpu_seconds: float  # user + system of the child processes
     peak_memory_bytes: int
+    ssim: float | None = None  # what the video encoder measured, if it did
 
 
-def run_job(job: TranscodeJob, settings: Settings, store: MediaStore) -> JobResult:
+def run_job(
+    job: TranscodeJob, settings: Settings, store: MediaStore
+) -> JobResult | ThumbnailsResult:
+    if isinstance(job.rendition, ThumbnailsRendition):
+        return run_thumbnails_job(job, job.rendition, settings, store)
+    return run_rendition_job(job, settings, store)
+
+
+def run_rendition_job(job: TranscodeJob, settings: Settings, store: MediaStore) -> JobResult:
     with tempfile.TemporaryDirectory(prefix="streamforge-", dir=settings.work_dir) as tmp:
         work_dir = Path(tmp)
         out_dir = work_dir / "out"
@@ -102,27 +119,40 @@ def run_ffmpeg(command: Sequence[str], log_path: Path) -> EncodeStats:
             raise JobFailedError(f"cannot run {command[0]}: {exc}") from exc
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    tail = redact(_tail(log_path, STDERR_TAIL_LINES))
+    summary = _read_log(log_path)
+    tail = redact(summary.tail)
     if completed.returncode != 0:
         last = tail[-1] if tail else "no error output"
         raise JobFailedError(f"ffmpeg exited with {completed.returncode}: {last}", tail)
-    if tail:
-        log.warning("ffmpeg reported problems", extra={"fields": {"stderr_tail": tail}})
+    if summary.problems:
+        log.warning(
+            "ffmpeg reported problems",
+            extra={"fields": {"stderr_tail": redact(list(summary.problems))}},
+        )
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     # ru_maxrss of RUSAGE_CHILDREN is the largest child so far; FFmpeg is the first.
-    return EncodeStats(wall, cpu, after.ru_maxrss * _MAXRSS_BYTES)
+    return EncodeStats(wall, cpu, after.ru_maxrss * _MAXRSS_BYTES, summary.ssim)
+
+
+def _read_log(path: Path) -> LogSummary:
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        return scan(lines, STDERR_TAIL_LINES)
 
 
 def read_playlist(out_dir: Path) -> MediaPlaylist:
     path = out_dir / PLAYLIST_NAME
     if not path.is_file():
         raise JobFailedError(f"ffmpeg wrote no {PLAYLIST_NAME}")
+    text = path.read_text()
     try:
-        playlist = parse_media_playlist(path.read_text())
+        playlist = parse_media_playlist(text)
     except ValueError as exc:
         raise JobFailedError(f"cannot parse {PLAYLIST_NAME}: {exc}") from exc
     if not playlist.ended or not playlist.segments:
         raise JobFailedError(f"{PLAYLIST_NAME} is not a complete fMP4 VOD playlist")
+    conformed, playlist = conform_target_duration(text, playlist)
+    if conformed != text:
+        path.write_text(conformed)
     missing = [name for name in _media_files(playlist) if not (out_dir / name).is_file()]
     if missing:
         raise JobFailedError(f"{PLAYLIST_NAME} names files ffmpeg did not write: {missing}")
@@ -156,7 +186,7 @@ def measure(
     stats: EncodeStats,
 ) -> JobResult:
     kind = job.rendition.kind
-    if stream.get("codec_type") != kind:
+    if kind not in ("video", "audio") or stream.get("codec_type") != kind:
         raise JobFailedError(f"expected a {kind} stream, found {stream.get('codec_type')}")
     sized = [((out_dir / seg.uri).stat().st_size, seg.duration) for seg in playlist.segments]
     segment_bytes = sum(size for size, _ in sized)
@@ -171,8 +201,10 @@ def measure(
         playlist_key=_key(job, PLAYLIST_NAME),
         init_key=_key(job, _init_name(playlist)),
         segment_keys=[_key(job, seg.uri) for seg in playlist.segments],
+        segment_durations=[seg.duration for seg in playlist.segments],
         codecs=codec_string(stream),
         duration_seconds=round(playlist.duration_seconds, 6),
+        start_seconds=_start_seconds(stream),
         target_duration=playlist.target_duration,
         # Media segments only (not the init segment): what a player fetches per second.
         average_bitrate_bps=average_bitrate_bps(segment_bytes, playlist.duration_seconds),
@@ -181,22 +213,106 @@ def measure(
         width=int(stream["width"]) if is_video else None,
         height=int(stream["height"]) if is_video else None,
         frame_rate=frame_rate(stream) if is_video else None,
+        ssim=_ssim(stats.ssim) if is_video else None,
+        channels=None if is_video else int(stream["channels"]),
+        sample_rate=None if is_video else int(stream["sample_rate"]),
         encode_wall_seconds=round(stats.wall_seconds, 3),
         encode_cpu_seconds=round(stats.cpu_seconds, 3),
         peak_memory_bytes=stats.peak_memory_bytes,
     )
 
 
+def _start_seconds(stream: dict[str, Any]) -> float:
+    try:
+        return round(float(stream["start_time"]), 6)
+    except (KeyError, ValueError) as exc:
+        raise JobFailedError("ffprobe gave no start time for the output") from exc
+
+
+def _ssim(value: float | None) -> float | None:
+    # A quality figure, not a reason to fail the rendition: missing, it is recorded as such.
+    if value is None or not 0 < value <= 1:
+        log.warning("the encoder reported no usable SSIM (%s)", value)
+        return None
+    return round(value, 6)
+
+
 def publish(store: MediaStore, job: TranscodeJob, out_dir: Path, playlist: MediaPlaylist) -> None:
+    upload_files(store, job, out_dir, _media_files(playlist))
+    # The playlist after its segments: whoever can read it can fetch all it names.
+    upload_files(store, job, out_dir, [PLAYLIST_NAME])
+
+
+def upload_files(store: MediaStore, job: TranscodeJob, out_dir: Path, names: list[str]) -> None:
     kind = job.rendition.kind
 
     def upload(name: str) -> None:
         store.upload_file(out_dir / name, _key(job, name), content_type(name, kind))
 
     with ThreadPoolExecutor(max_workers=_UPLOAD_THREADS) as pool:
-        list(pool.map(upload, _media_files(playlist)))  # re-raises the first failure
-    # The playlist after its segments: whoever can read it can fetch all it names.
-    upload(PLAYLIST_NAME)
+        list(pool.map(upload, names))  # re-raises the first failure
+
+
+def run_thumbnails_job(
+    job: TranscodeJob, spec: ThumbnailsRendition, settings: Settings, store: MediaStore
+) -> ThumbnailsResult:
+    with tempfile.TemporaryDirectory(prefix="streamforge-", dir=settings.work_dir) as tmp:
+        work_dir = Path(tmp)
+        out_dir = work_dir / "out"
+        out_dir.mkdir()
+        command = thumbnails.build_thumbnails_command(
+            job, store.source_url(job.source_key), out_dir, work_dir, ffmpeg=settings.ffmpeg_binary
+        )
+        log.info(
+            "making thumbnails of %s",
+            job.video_id,
+            extra={"fields": {"source_key": job.source_key, "command": redact(command)}},
+        )
+        stats = run_ffmpeg(command, work_dir / "ffmpeg.log")
+        tiles = _frames(work_dir / thumbnails.TILE_TIMES_NAME)[: spec.columns * spec.rows]
+        candidates = _frames(work_dir / thumbnails.CANDIDATE_STATS_NAME)
+        if not tiles or not candidates:
+            raise JobFailedError("ffmpeg wrote no storyboard tiles or poster candidates")
+        chosen = thumbnails.choose_poster(candidates)
+        poster = work_dir / (thumbnails.CANDIDATE_PATTERN % (chosen + 1))  # image2 counts from 1
+        if not poster.is_file():
+            raise JobFailedError(f"ffmpeg did not write the chosen poster {poster.name}")
+        poster.replace(out_dir / thumbnails.POSTER_NAME)
+        (out_dir / thumbnails.STORYBOARD_VTT_NAME).write_text(
+            thumbnails.storyboard_vtt([tile.time for tile in tiles], spec)
+        )
+        previews = sorted(path.name for path in out_dir.glob("preview_*.jpg"))
+        names = [
+            thumbnails.POSTER_NAME,
+            *previews,
+            thumbnails.STORYBOARD_IMAGE_NAME,
+            thumbnails.STORYBOARD_VTT_NAME,
+        ]
+        missing = [name for name in names if not (out_dir / name).is_file()]
+        if missing:
+            raise JobFailedError(f"ffmpeg did not write {missing}")
+        upload_files(store, job, out_dir, names)
+        result = ThumbnailsResult(
+            video_id=job.video_id,
+            name=job.name,
+            kind="thumbnails",
+            poster_key=_key(job, thumbnails.POSTER_NAME),
+            poster_time_seconds=round(candidates[chosen].time, 3),
+            preview_keys=[_key(job, name) for name in previews],
+            storyboard_image_key=_key(job, thumbnails.STORYBOARD_IMAGE_NAME),
+            storyboard_vtt_key=_key(job, thumbnails.STORYBOARD_VTT_NAME),
+            tile_count=len(tiles),
+            output_bytes=sum((out_dir / name).stat().st_size for name in names),
+            encode_wall_seconds=round(stats.wall_seconds, 3),
+            encode_cpu_seconds=round(stats.cpu_seconds, 3),
+            peak_memory_bytes=stats.peak_memory_bytes,
+        )
+        store.put_json(result_key(job.video_id, job.name), result.model_dump_json())
+        return result
+
+
+def _frames(path: Path) -> list[thumbnails.FrameStats]:
+    return thumbnails.parse_frame_metadata(path.read_text()) if path.is_file() else []
 
 
 def redact(lines: Sequence[str]) -> list[str]:
@@ -217,8 +333,3 @@ def _media_files(playlist: MediaPlaylist) -> list[str]:
 def _key(job: TranscodeJob, name: str) -> str:
     prefix = job.output_prefix if job.output_prefix.endswith("/") else f"{job.output_prefix}/"
     return prefix + name
-
-
-def _tail(path: Path, count: int) -> list[str]:
-    with path.open(encoding="utf-8", errors="replace") as lines:
-        return [line.rstrip("\n") for line in deque(lines, maxlen=count)]

@@ -16,7 +16,11 @@ if TYPE_CHECKING:
 SOURCE_URL_SECONDS = 6 * 3600
 
 
-def content_type(filename: str, kind: Literal["video", "audio"]) -> str:
+def content_type(filename: str, kind: Literal["video", "audio", "thumbnails"]) -> str:
+    if filename.endswith(".jpg"):
+        return "image/jpeg"
+    if filename.endswith(".vtt"):
+        return "text/vtt"
     if filename.endswith(".m3u8"):
         return "application/vnd.apple.mpegurl"
     if filename.endswith(".m4s"):

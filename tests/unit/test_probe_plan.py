@@ -1,0 +1,169 @@
+"""The probe's plan: which jobs, with which hints, where their outputs go; the decode check;
+and the thumbnails job's geometry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lambdas.core.settings import Settings
+from lambdas.pipeline.contract import ThumbnailsRendition, VideoRendition
+from lambdas.pipeline.errors import UnusableVideo
+from lambdas.pipeline.probe import (
+    ProbeRequest,
+    check_decodes,
+    decode_check_command,
+    plan_jobs,
+)
+from lambdas.pipeline.source import SourceInfo
+from lambdas.pipeline.thumbnails import plan_thumbnails, tile_interval_seconds
+
+REQUEST = ProbeRequest(video_id="vid", source_key="vid/source")
+
+
+def settings(**changes: Any) -> Settings:
+    return Settings(videos_table_name="t", uploads_bucket="u", media_bucket="m", **changes)
+
+
+class HevcSettings(Settings):
+    """Settings with the HEVC switch on (the field lives in lambdas/core/settings.py)."""
+
+    hevc_ladder: bool = True
+
+
+def source(width: int = 1280, height: int = 720, **facts: Any) -> SourceInfo:
+    fields: dict[str, Any] = {
+        "duration_seconds": 12.5,
+        "display_width": width,
+        "display_height": height,
+        "frame_rate": 25.0,
+        "video_codec": "h264",
+        "has_audio": True,
+        "format_name": "mov,mp4,m4a,3gp,3g2,mj2",
+        "size_bytes": 1000,
+    }
+    return SourceInfo(**(fields | facts))
+
+
+def test_a_720p_source_with_audio_gets_its_rungs_the_audio_and_the_thumbnails() -> None:
+    plan = plan_jobs(REQUEST, source(), settings())
+
+    assert [(job.name, job.output_prefix) for job in plan.jobs] == [
+        ("720p", "vid/hls/720p/"),
+        ("480p", "vid/hls/480p/"),
+        ("360p", "vid/hls/360p/"),
+        ("240p", "vid/hls/240p/"),
+        ("audio", "vid/hls/audio/"),
+        ("thumbnails", "vid/thumbs/"),
+    ]
+    assert all(job.source_key == "vid/source" for job in plan.jobs)
+
+
+def test_no_audio_stream_means_no_audio_job() -> None:
+    plan = plan_jobs(REQUEST, source(has_audio=False), settings())
+
+    assert "audio" not in [job.name for job in plan.jobs]
+    assert plan.jobs[-1].name == "thumbnails"
+
+
+def test_what_the_probe_learned_travels_with_every_job() -> None:
+    facts = source(interlaced=True, transfer="hlg", audio_stream=1)
+
+    plan = plan_jobs(REQUEST, facts, settings())
+
+    assert {job.source.model_dump_json() for job in plan.jobs} == {
+        '{"interlaced":true,"transfer":"hlg","audio_stream":1}'
+    }
+
+
+def test_the_hevc_ladder_is_planned_only_when_switched_on() -> None:
+    plain = plan_jobs(REQUEST, source(), settings())
+    with_hevc = plan_jobs(
+        REQUEST, source(), HevcSettings(videos_table_name="t", uploads_bucket="u", media_bucket="m")
+    )
+
+    assert not any(
+        isinstance(job.rendition, VideoRendition) and job.rendition.codec == "hevc"
+        for job in plain.jobs
+    )
+    hevc = [job for job in with_hevc.jobs if job.name.endswith("-hevc")]
+    assert [job.output_prefix for job in hevc] == [
+        "vid/hls/720p-hevc/",
+        "vid/hls/480p-hevc/",
+        "vid/hls/360p-hevc/",
+        "vid/hls/240p-hevc/",
+    ]
+
+
+def test_the_ladder_cap_comes_from_the_settings() -> None:
+    plan = plan_jobs(REQUEST, source(3840, 2160), settings(ladder_max_height=2160))
+
+    assert plan.jobs[0].name == "2160p"
+    assert plan_jobs(REQUEST, source(3840, 2160), settings()).jobs[0].name == "1440p"
+
+
+# --- decode check ---------------------------------------------------------------------
+
+
+def test_the_decode_check_decodes_the_first_packets_of_the_real_video_stream() -> None:
+    command = decode_check_command("ffprobe", "https://u/s?sig")
+
+    assert command[0] == "ffprobe" and command[-1] == "https://u/s?sig"
+    assert command[command.index("-select_streams") + 1] == "V:0"
+    assert command[command.index("-read_intervals") + 1].startswith("%+#")
+
+
+def test_a_stream_that_decodes_to_nothing_is_refused_naming_the_codec() -> None:
+    check_decodes({"frames": [{"width": 640, "height": 360}]}, source())
+
+    with pytest.raises(UnusableVideo, match=r"video stream \(h264\) could not be decoded"):
+        check_decodes({"frames": []}, source())
+    with pytest.raises(UnusableVideo):
+        check_decodes({}, source())
+
+
+# --- thumbnails plan ------------------------------------------------------------------
+
+
+def test_thumbnails_fit_their_boxes_and_the_storyboard_covers_the_duration() -> None:
+    spec = plan_thumbnails(source(1920, 1080, duration_seconds=12.5))
+
+    assert isinstance(spec, ThumbnailsRendition)
+    assert (spec.poster_width, spec.poster_height) == (1280, 720)
+    assert (spec.tile_width, spec.tile_height) == (160, 90)
+    assert spec.tile_interval_seconds == 1
+    assert (spec.columns, spec.rows) == (10, 2)  # 13 tiles
+    assert spec.columns * spec.rows * spec.tile_interval_seconds >= spec.duration_seconds
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "poster", "tile"),
+    [
+        (1080, 1920, (720, 1280), (90, 160)),  # portrait
+        (2560, 1080, (1280, 540), (160, 66)),  # ultra-wide
+        (320, 180, (320, 180), (160, 90)),  # never enlarged
+        (100, 100, (100, 100), (100, 100)),
+    ],
+)
+def test_thumbnails_keep_the_shape_and_are_never_enlarged(
+    width: int, height: int, poster: tuple[int, int], tile: tuple[int, int]
+) -> None:
+    spec = plan_thumbnails(source(width, height))
+
+    assert (spec.poster_width, spec.poster_height) == poster
+    assert (spec.tile_width, spec.tile_height) == tile
+
+
+@pytest.mark.parametrize(
+    ("duration", "interval", "tiles"),
+    [(0.4, 1, 1), (1.0, 1, 1), (3.0, 1, 3), (100.0, 1, 100), (101.0, 2, 51), (3600.0, 36, 100)],
+)
+def test_a_long_video_gets_sparser_tiles_never_more_than_100(
+    duration: float, interval: int, tiles: int
+) -> None:
+    spec = plan_thumbnails(source(duration_seconds=duration))
+
+    assert tile_interval_seconds(duration) == interval == spec.tile_interval_seconds
+    assert spec.columns * spec.rows >= tiles
+    assert spec.columns * (spec.rows - 1) < tiles  # no empty row
