@@ -4,8 +4,12 @@ PYTHON_BIN ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR):$(CURDIR)/transcoder_image
+# The browser tests drive the system's Chromium; Playwright never downloads one.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+WEB_INPUTS := web/package.json web/package-lock.json web/index.html web/vite.config.ts \
+	web/tsconfig.json $(shell find web/src -type f 2>/dev/null)
 
-.PHONY: help setup run test test-fast lint format synth bench clean
+.PHONY: help setup run test test-fast test-web lint format synth bench clean
 
 help:
 	@echo "make run    - start the whole service offline (installs what it needs)"
@@ -13,7 +17,7 @@ help:
 	@echo "make synth  - synthesize the CloudFormation template offline (no AWS credentials)"
 	@echo "make bench  - measure cost, speed and quality of the pipeline"
 
-setup: .stamp-system $(VENV)/.stamp-python
+setup: .stamp-system $(VENV)/.stamp-python web/dist
 
 # System packages: FFmpeg always; Chromium for the browser tests. Installed with
 # apt-get when running as root, otherwise the missing ones are named.
@@ -25,6 +29,11 @@ $(VENV)/.stamp-python: requirements.txt lambdas/requirements.txt transcoder_imag
 	$(PYTHON_BIN) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+# The web app, built from the locked dependencies (served offline by local/webapp.py).
+web/dist: .stamp-system $(WEB_INPUTS)
+	cd web && npm ci --no-audit --no-fund && npm run build
 	@touch $@
 
 run: setup
@@ -39,8 +48,12 @@ format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: lint
+test: lint test-web
 	$(VENV)/bin/pytest
+
+# The web app's unit tests (Vitest); its type check runs in the build.
+test-web: web/dist
+	cd web && npm test
 
 test-fast: setup
 	$(VENV)/bin/pytest -m "not slow" -x -q
@@ -52,4 +65,4 @@ bench: setup
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .stamp-* cdk.out .local-state test-artifacts
+	rm -rf $(VENV) .stamp-* cdk.out .local-state test-artifacts web/dist web/node_modules

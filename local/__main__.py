@@ -55,11 +55,23 @@ def _process_quietly(args: argparse.Namespace) -> tuple[int, object]:
 
 def _up(args: argparse.Namespace) -> int:
     from local.stack import OfflineStack
+    from local.webapp import WebAppServer, WebConfig
 
     config = OfflineConfig(api_port=args.api_port)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     with OfflineStack(config) as stack:
+        assert stack.gateway is not None and stack.cdn is not None
+        webapp = WebAppServer(
+            WebConfig(api_url=stack.api_url, cdn_url=stack.cdn_url),
+            stack.issuer,
+            port=args.web_port,
+        )
+        for origin in webapp.origins:  # the browser calls the API and the CDN cross-origin
+            stack.gateway.allow_origin(origin)
+            stack.cdn.allow_origin(origin)
+        webapp.start()
+        print(f"Web app  {webapp.url}  (sign in with any user name)")
         print(f"API      {stack.api_url}  (OpenAPI: {stack.api_url}/openapi.json)")
         print(f"CDN      {stack.cdn_url}  (signed URLs only)")
         print(f"AWS      {stack.endpoint_url}  (moto: S3, DynamoDB, SQS, Step Functions, ECS)")
@@ -67,6 +79,7 @@ def _up(args: argparse.Namespace) -> int:
         print("Ctrl-C stops the stack.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stopping.wait()
+        webapp.stop()
     return 0
 
 
@@ -85,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 
     up = commands.add_parser("up", help="run the offline stack in the foreground")
     up.add_argument("--api-port", type=int, default=8080)
+    up.add_argument("--web-port", type=int, default=8081)
     up.set_defaults(run=_up)
 
     process = commands.add_parser("process", help="upload FILE and wait for its outcome")

@@ -1,0 +1,314 @@
+/** The StreamForge HTTP API (see GET /openapi.json), typed for what the pages use. */
+
+export type VideoStatus =
+  | 'PENDING_UPLOAD'
+  | 'UPLOADED'
+  | 'PROCESSING'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'DELETED'
+export type Visibility = 'private' | 'public'
+
+export interface Rendition {
+  name: string
+  kind: string
+  codecs: string
+  width: number | null
+  height: number | null
+  frameRate: number | null
+  averageBitrateBps: number
+  peakBitrateBps: number
+  segmentCount: number
+  outputBytes: number
+}
+
+export interface Playback {
+  expiresAt: string
+  signedQuery: string
+  hlsUrl: string | null
+  dashUrl: string | null
+  posterUrl: string | null
+  storyboardImageUrl: string | null
+  storyboardVttUrl: string | null
+  previewUrls: string[]
+}
+
+export interface LogEntry {
+  stage: string
+  startedAt: string
+  endedAt: string
+  outcome: string
+  message: string
+}
+
+export interface Video {
+  id: string
+  title: string
+  slug: string
+  description: string
+  tags: string[]
+  visibility: Visibility
+  status: VideoStatus
+  originalFilename: string
+  contentType: string
+  sizeBytes: number
+  durationSeconds: number | null
+  width: number | null
+  height: number | null
+  error: { code: string; message: string } | null
+  renditions: Rendition[]
+  posterUrl: string | null
+  createdAt: string
+  updatedAt: string
+  uploadedAt: string | null
+  processedAt: string | null
+}
+
+export interface VideoDetail extends Video {
+  playback: Playback | null
+  processingLog: LogEntry[]
+}
+
+export interface PublicVideo {
+  id: string
+  title: string
+  slug: string
+  description: string
+  tags: string[]
+  durationSeconds: number | null
+  width: number | null
+  height: number | null
+  posterUrl: string | null
+  createdAt: string
+  processedAt: string | null
+}
+
+export interface PublicVideoDetail extends PublicVideo {
+  playback: Playback | null
+}
+
+export interface Page<T> {
+  items: T[]
+  nextCursor: string | null
+}
+
+export interface NewVideo {
+  title: string
+  description: string
+  tags: string[]
+  visibility: Visibility
+  filename: string
+  contentType: string
+  sizeBytes: number
+  multipart?: boolean
+}
+
+export interface VideoChanges {
+  title?: string
+  description?: string
+  tags?: string[]
+  visibility?: Visibility
+}
+
+export type UploadPlan =
+  | { type: 'single'; method: 'PUT'; url: string; headers: Record<string, string>; expiresInSeconds: number }
+  | {
+      type: 'multipart'
+      uploadId: string
+      key: string
+      partSizeBytes: number
+      partCount: number
+      expiresInSeconds: number
+    }
+
+export interface SignedPart {
+  method: 'PUT'
+  url: string
+  headers: Record<string, string>
+  expires: number
+}
+
+export interface UploadedPart {
+  PartNumber: number
+  Size: number
+  ETag: string
+}
+
+export class ApiError extends Error {
+  override name = 'ApiError'
+  constructor(
+    readonly status: number, // 0: the request never got an answer
+    readonly code: string,
+    message: string,
+    readonly fields: { field: string; message: string }[] = [],
+  ) {
+    super(message)
+  }
+
+  get isNetwork(): boolean {
+    return this.status === 0
+  }
+}
+
+export interface ApiOptions {
+  baseUrl: string
+  token: () => Promise<string | null>
+  onUnauthorized?: () => void
+  fetchFn?: typeof fetch
+}
+
+interface RequestOptions {
+  method?: string
+  body?: unknown
+  query?: Record<string, string | number | null | undefined>
+  auth?: boolean
+  headers?: Record<string, string>
+  signal?: AbortSignal
+}
+
+export class Api {
+  private readonly baseUrl: string
+  private readonly fetchFn: typeof fetch
+
+  constructor(private readonly options: ApiOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '')
+    this.fetchFn = options.fetchFn ?? ((...args) => fetch(...args))
+  }
+
+  url(path: string, query: RequestOptions['query'] = {}): string {
+    const url = new URL(this.baseUrl + path)
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== null && value !== undefined && value !== '') url.searchParams.set(key, String(value))
+    }
+    return url.toString()
+  }
+
+  async request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers }
+    if (opts.auth !== false) {
+      const token = await this.options.token()
+      if (!token) {
+        this.options.onUnauthorized?.()
+        throw new ApiError(401, 'UNAUTHORIZED', 'Please sign in again.')
+      }
+      headers.Authorization = `Bearer ${token}`
+    }
+    if (opts.body !== undefined) headers['Content-Type'] = 'application/json'
+    let response: Response
+    try {
+      response = await this.fetchFn(this.url(path, opts.query), {
+        method: opts.method ?? 'GET',
+        headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        signal: opts.signal,
+      })
+    } catch (error) {
+      if (error instanceof DOMException && error.name === 'AbortError') throw error
+      throw new ApiError(0, 'NETWORK', 'The network connection was lost. Check it and try again.')
+    }
+    if (response.status === 204) return undefined as T
+    const text = await response.text()
+    let body: unknown = null
+    try {
+      body = text ? JSON.parse(text) : null
+    } catch {
+      body = null
+    }
+    if (!response.ok) throw this.errorFrom(response.status, body)
+    return body as T
+  }
+
+  private errorFrom(status: number, body: unknown): ApiError {
+    const data = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
+    const message = typeof data.message === 'string' ? data.message : `HTTP ${status}`
+    const code = typeof data.code === 'string' ? data.code : status === 401 ? 'UNAUTHORIZED' : `HTTP_${status}`
+    const fields = Array.isArray(data.fields) ? (data.fields as ApiError['fields']) : []
+    if (status === 401) this.options.onUnauthorized?.()
+    return new ApiError(status, code, message, fields)
+  }
+
+  // --- the owner's videos --------------------------------------------------------------
+
+  createVideo(video: NewVideo, idempotencyKey?: string) {
+    return this.request<{ video: Video; upload: UploadPlan }>('/videos', {
+      method: 'POST',
+      body: video,
+      headers: idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {},
+    })
+  }
+
+  listVideos(cursor?: string | null, limit = 24) {
+    return this.request<Page<Video>>('/videos', { query: { cursor, limit } })
+  }
+
+  getVideo(id: string) {
+    return this.request<VideoDetail>(`/videos/${encodeURIComponent(id)}`)
+  }
+
+  updateVideo(id: string, changes: VideoChanges) {
+    return this.request<Video>(`/videos/${encodeURIComponent(id)}`, { method: 'PATCH', body: changes })
+  }
+
+  deleteVideo(id: string) {
+    return this.request<void>(`/videos/${encodeURIComponent(id)}`, { method: 'DELETE' })
+  }
+
+  reprocess(id: string) {
+    return this.request<{ video: Video; executionArn: string }>(
+      `/videos/${encodeURIComponent(id)}/reprocess`,
+      { method: 'POST' },
+    )
+  }
+
+  // --- uploads (the shapes of @uppy/aws-s3's multipart hooks) ----------------------------
+
+  restartUpload(id: string, multipart?: boolean) {
+    return this.request<{ upload: UploadPlan }>(`/videos/${encodeURIComponent(id)}/upload`, {
+      method: 'POST',
+      body: multipart === undefined ? {} : { multipart },
+    })
+  }
+
+  signPart(id: string, partNumber: number, uploadId: string, signal?: AbortSignal) {
+    return this.request<SignedPart>(
+      `/videos/${encodeURIComponent(id)}/upload/parts/${partNumber}/url`,
+      { query: { uploadId }, signal },
+    )
+  }
+
+  listParts(id: string, uploadId: string, signal?: AbortSignal) {
+    return this.request<UploadedPart[]>(`/videos/${encodeURIComponent(id)}/upload/parts`, {
+      query: { uploadId },
+      signal,
+    })
+  }
+
+  completeUpload(
+    id: string,
+    body: { parts?: { PartNumber: number; ETag: string }[]; uploadId?: string },
+    signal?: AbortSignal,
+  ) {
+    return this.request<{ location: string; video: Video }>(
+      `/videos/${encodeURIComponent(id)}/upload/complete`,
+      { method: 'POST', body, signal },
+    )
+  }
+
+  abortUpload(id: string, uploadId: string, signal?: AbortSignal) {
+    return this.request<void>(`/videos/${encodeURIComponent(id)}/upload`, {
+      method: 'DELETE',
+      query: { uploadId },
+      signal,
+    })
+  }
+
+  // --- public ------------------------------------------------------------------------------
+
+  catalog(cursor?: string | null, limit = 24) {
+    return this.request<Page<PublicVideo>>('/catalog', { query: { cursor, limit }, auth: false })
+  }
+
+  catalogVideo(id: string) {
+    return this.request<PublicVideoDetail>(`/catalog/${encodeURIComponent(id)}`, { auth: false })
+  }
+}
