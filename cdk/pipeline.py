@@ -210,6 +210,7 @@ class Pipeline(Construct):
                 "X264_PRESET": settings.x264_preset,
                 "MAX_PARALLEL_JOBS": str(settings.max_parallel_jobs),
                 "LADDER_MAX_HEIGHT": str(settings.ladder_max_height),
+                "HEVC_LADDER": str(settings.hevc_ladder).lower(),
             },
         )
         self.finalise = python_function(

@@ -68,6 +68,7 @@ class Settings(BaseModel):
     environment_name: str = Field(default="dev", pattern=r"^[a-z][a-z0-9-]{0,19}$")
     # Transcoding plan, handed to the probe
     ladder_max_height: int = Field(default=1440, ge=144, le=2160)
+    hevc_ladder: bool = False  # adds an HEVC (hvc1) ladder beside the H.264 one
     max_parallel_jobs: int = Field(default=0, ge=0, le=40)  # Map concurrency; 0: unbounded
     x264_preset: X264Preset = "veryfast"
     # One transcoder task

@@ -66,6 +66,7 @@ class StreamForgeStack(Stack):
                 "userPoolId": self.auth.user_pool.user_pool_id,
                 "userPoolClientId": self.auth.client.user_pool_client_id,
                 "authUrl": self.auth.hosted_ui_url,
+                "maxUploadBytes": settings.max_upload_bytes,
             },
         )
         self.observability = Observability(

@@ -27,7 +27,7 @@ class WebApp(Construct):
         dist_dir: Path,
         bucket: s3.IBucket,
         distribution: cloudfront.IDistribution,
-        config: Mapping[str, str],
+        config: Mapping[str, object],
     ) -> None:
         """`config`: what the app reads at start-up; values may be deploy-time tokens."""
         super().__init__(scope, id)

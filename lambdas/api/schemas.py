@@ -154,6 +154,7 @@ class RenditionBody(ApiModel):
     segment_count: int
     output_bytes: int
     task_arn: str | None
+    ssim: float | None = None  # against the source scaled to the rung's size
 
 
 class PlaybackBody(ApiModel):
@@ -423,6 +424,7 @@ def _video_fields(record: VideoRecord) -> dict[str, Any]:
                 segment_count=int(r.segment_count),
                 output_bytes=int(r.output_bytes),
                 task_arn=r.task_arn,
+                ssim=r.ssim,
             )
             for r in record.renditions
         ],

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     # Transcoding plan (read by the probe)
     x264_preset: str = "veryfast"
     ladder_max_height: int = Field(default=1440, gt=0)
+    hevc_ladder: bool = False  # a second, HEVC ladder in the same master playlist
     max_parallel_jobs: int = Field(default=0, ge=0)  # 0: one container per job at once
     job_timeout_min_seconds: int = Field(default=600, gt=0)
     job_timeout_per_source_second: float = Field(default=6.0, gt=0)

@@ -121,8 +121,7 @@ def plan_jobs(request: ProbeRequest, source: SourceInfo, settings: Settings) -> 
     """The H.264 ladder (plus HEVC when enabled), the audio rendition if the source has
     audio, and the thumbnails: one job each, all from the same source."""
     codecs: list[VideoCodec] = ["h264"]
-    # Settings gains `hevc_ladder` in lambdas/core/settings.py; until then it is off.
-    if getattr(settings, "hevc_ladder", False):
+    if settings.hevc_ladder:
         codecs.append("hevc")
     renditions: list[Rendition] = [
         rendition

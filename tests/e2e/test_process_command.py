@@ -39,6 +39,9 @@ def test_a_720p_clip_with_audio_completes_with_a_playable_ladder(
     assert done.returncode == 0, done.stderr[-3000:]
     video = json.loads(done.stdout)  # stdout is exactly the final record
     assert video["status"] == "COMPLETED" and video["title"] == "My clip"
+    for rendition in video["renditions"]:  # quality is measured and reported per rung
+        if rendition["kind"] == "video":
+            assert 0.9 < rendition["ssim"] <= 1.0, rendition
     names = sorted(r["name"] for r in video["renditions"])
     assert names == ["240p", "360p", "480p", "720p", "audio"]
 

@@ -121,6 +121,8 @@ def test_the_web_config_points_at_the_stack_outputs(synthesized: Synthesized) ->
         "userPoolId": outputs["UserPoolId"],
         "userPoolClientId": outputs["UserPoolClientId"],
         "authUrl": outputs["HostedUiUrl"],
+        # the browser checks sizes against the API's own limit
+        "maxUploadBytes": 50 * 1024**3,  # the default limit
     }
     assert outputs["ApiUrl"] == {
         "Fn::GetAtt": [logical_id(synthesized.stack.api.http_api), "ApiEndpoint"]
