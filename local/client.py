@@ -70,12 +70,14 @@ class ApiClient:
         multipart: bool | None = None,
         visibility: str | None = None,
         idempotency_key: str | None = None,
+        size_bytes: int | None = None,
     ) -> Any:
+        """`size_bytes` declares a size other than the file's (a client may be wrong)."""
         body: dict[str, Any] = {
             "title": title,
             "filename": path.name,
             "contentType": content_type or guess_content_type(path),
-            "sizeBytes": path.stat().st_size,
+            "sizeBytes": path.stat().st_size if size_bytes is None else size_bytes,
         }
         if multipart is not None:
             body["multipart"] = multipart

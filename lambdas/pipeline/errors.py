@@ -14,6 +14,10 @@ class NoVideoStream(MediaRejected):
     code = "NO_VIDEO_STREAM"
 
 
+class IncompleteFile(MediaRejected):
+    code = "INCOMPLETE_FILE"
+
+
 class UnusableVideo(MediaRejected):
     code = "UNUSABLE_VIDEO"
 
@@ -32,6 +36,7 @@ REJECTIONS: dict[str, type[MediaRejected]] = {
         MediaRejected,
         NotAVideo,
         NoVideoStream,
+        IncompleteFile,
         UnusableVideo,
         SourceMissing,
         SourceTooLarge,

@@ -17,7 +17,13 @@ from lambdas.pipeline.contract import (
     TranscodeJob,
     VideoCodec,
 )
-from lambdas.pipeline.errors import NotAVideo, SourceMissing, SourceTooLarge, UnusableVideo
+from lambdas.pipeline.errors import (
+    IncompleteFile,
+    NotAVideo,
+    SourceMissing,
+    SourceTooLarge,
+    UnusableVideo,
+)
 from lambdas.pipeline.ladder import plan_ladder
 from lambdas.pipeline.source import SourceInfo, parse_ffprobe
 from lambdas.pipeline.thumbnails import plan_thumbnails
@@ -78,6 +84,12 @@ def run_ffprobe(command: list[str], timeout_seconds: int) -> dict[str, object]:
             "a video. Re-export it and upload again."
         ) from error
     if completed.returncode != 0:
+        if "moov atom not found" in completed.stderr:
+            raise IncompleteFile(
+                "The file is incomplete: its index (the MP4 'moov' box) is missing, which "
+                "happens when a recording or an upload is cut short. Upload the complete file, "
+                "or re-export it."
+            )
         reason = (completed.stderr.strip().splitlines() or ["unreadable"])[-1]
         reason = reason.split(": ", 1)[-1] if "://" in reason else reason
         raise NotAVideo(
