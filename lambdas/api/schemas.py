@@ -29,12 +29,14 @@ ALLOWED_CONTENT_TYPES = frozenset(
     }
 )
 _INVISIBLE = {"Cc", "Cf", "Cs", "Co"}
-_TEXT_WHITESPACE = {"\n", "\r", "\t"}
+# Zero-width (non-)joiners are part of ordinary text: emoji sequences, Persian, Indic scripts.
+_JOINERS = frozenset({"\u200c", "\u200d"})
+_TEXT_WHITESPACE = {"\n", "\r", "\t"} | _JOINERS
 
 
 def _printable(value: str) -> str:
     """Rejects control characters (newlines included) but keeps any printable Unicode."""
-    if any(unicodedata.category(char) in _INVISIBLE for char in value):
+    if any(unicodedata.category(char) in _INVISIBLE and char not in _JOINERS for char in value):
         raise ValueError("must not contain control or invisible formatting characters")
     stripped = value.strip()
     if not stripped:
