@@ -31,7 +31,7 @@ ALLOWED_CONTENT_TYPES = frozenset(
 _INVISIBLE = {"Cc", "Cf", "Cs", "Co"}
 # Zero-width (non-)joiners are part of ordinary text: emoji sequences, Persian, Indic scripts.
 _JOINERS = frozenset({"\u200c", "\u200d"})
-_TEXT_WHITESPACE = {"\n", "\r", "\t"} | _JOINERS
+_ALLOWED_IN_TEXT = {"\n", "\r", "\t"} | _JOINERS
 
 
 def _printable(value: str) -> str:
@@ -47,7 +47,7 @@ def _printable(value: str) -> str:
 def _text(value: str) -> str:
     """Free text: line breaks and tabs allowed, other control characters not."""
     if any(
-        unicodedata.category(char) in _INVISIBLE and char not in _TEXT_WHITESPACE for char in value
+        unicodedata.category(char) in _INVISIBLE and char not in _ALLOWED_IN_TEXT for char in value
     ):
         raise ValueError("must not contain control or invisible formatting characters")
     return value.strip()
