@@ -1,0 +1,47 @@
+"""python -m bench [--quick] [--preset PRESET]"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+# The in-process Lambdas log every request at INFO; the benchmark only wants their warnings.
+# Read when their loggers are created, that is when bench.run imports the offline stack.
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+from bench.run import Options, main
+
+
+def parse(argv: list[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Measure the offline pipeline against the one-process FFmpeg floor and "
+        "write bench/results.json, bench/summary.md and bench/chart.png.",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run (4 s sources, ~2 minutes); writes to bench/work/quick/ instead of bench/",
+    )
+    parser.add_argument("--preset", default="veryfast", help="x264 preset (default: veryfast)")
+    parser.add_argument("--seconds", type=float, help="source length in seconds (overrides)")
+    parser.add_argument("--out", type=Path, help="directory for the three outputs (overrides)")
+    args = parser.parse_args(argv)
+    options = Options.smoke(args.preset) if args.quick else Options.full(args.preset)
+    if args.seconds:
+        options = replace(
+            options, source_seconds=args.seconds, cut_seconds=max(1.0, round(args.seconds / 3))
+        )
+    if args.out:
+        options = replace(options, out_dir=args.out)
+    if args.seconds or args.out or args.preset != "veryfast":
+        given = sys.argv[1:] if argv is None else argv
+        options = replace(options, command=" ".join(["python -m bench", *given]))
+    return options
+
+
+if __name__ == "__main__":
+    sys.exit(main(parse()))

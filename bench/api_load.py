@@ -1,0 +1,128 @@
+"""A bounded load on the gateway emulator: create, get and list, from concurrent clients.
+
+Run as its own process (`python -m bench.api_load`, a JSON request on stdin, the JSON
+report on stdout) so the clients never share an interpreter lock with the server they
+measure. Each thread is one user with its own token and keep-alive connection; it makes
+`requests_per_thread` rounds of create -> get (that video) -> list (its own videos) and
+stops at the deadline, whichever comes first. Loopback only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import requests
+
+OPERATIONS = ("create", "get", "list")
+REQUEST_TIMEOUT_SECONDS = 10.0
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Linear interpolation between the closest ranks (numpy's default method)."""
+    if not values:
+        raise ValueError("no values")
+    ordered = sorted(values)
+    position = fraction * (len(ordered) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def summarise(latencies: Sequence[float], errors: int) -> dict[str, Any]:
+    if not latencies:
+        return {"count": 0, "errors": errors}
+    return {
+        "count": len(latencies),
+        "errors": errors,
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+        "max_ms": round(max(latencies) * 1000, 2),
+    }
+
+
+def _client_loop(  # noqa: PLR0917 - a thread target's arguments
+    base_url: str,
+    token: str,
+    rounds: int,
+    deadline: float,
+    latencies: dict[str, list[float]],
+    errors: dict[str, int],
+    lock: threading.Lock,
+) -> None:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    body = {"title": "load", "filename": "load.mp4", "contentType": "video/mp4", "sizeBytes": 1}
+
+    def timed(operation: str, method: str, path: str, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        response = session.request(
+            method, base_url + path, timeout=REQUEST_TIMEOUT_SECONDS, **kwargs
+        )
+        elapsed = time.perf_counter() - started
+        with lock:
+            if response.status_code < 400:
+                latencies[operation].append(elapsed)
+            else:
+                errors[operation] += 1
+        return response.json() if response.ok else None
+
+    for _ in range(rounds):
+        if time.monotonic() > deadline:
+            break
+        created = timed("create", "POST", "/videos", json=body)
+        if created:
+            timed("get", "GET", f"/videos/{created['video']['id']}")
+        timed("list", "GET", "/videos")
+    session.close()
+
+
+def run_load(
+    base_url: str, tokens: Sequence[str], requests_per_thread: int, time_limit_seconds: float
+) -> dict[str, Any]:
+    latencies: dict[str, list[float]] = {op: [] for op in OPERATIONS}
+    errors = dict.fromkeys(OPERATIONS, 0)
+    lock = threading.Lock()
+    started = time.monotonic()
+    deadline = started + time_limit_seconds
+    threads = [
+        threading.Thread(
+            target=_client_loop,
+            args=(base_url, token, requests_per_thread, deadline, latencies, errors, lock),
+        )
+        for token in tokens
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=time_limit_seconds + REQUEST_TIMEOUT_SECONDS)
+    return {
+        "threads": len(tokens),
+        "requests_per_thread_per_operation": requests_per_thread,
+        "time_limit_seconds": time_limit_seconds,
+        "elapsed_seconds": round(time.monotonic() - started, 3),
+        "operations": {op: summarise(latencies[op], errors[op]) for op in OPERATIONS},
+    }
+
+
+def main() -> int:
+    request = json.load(sys.stdin)
+    if not str(request["base_url"]).startswith(("http://127.", "http://localhost")):
+        raise SystemExit("the load generator only targets loopback")
+    base_url, tokens = request["base_url"], request["tokens"]
+    rounds, limit = int(request["requests_per_thread"]), float(request["time_limit_seconds"])
+    report = {
+        # One client first: the service time, with nobody to queue behind.
+        "one_client": run_load(base_url, tokens[:1], rounds, limit),
+        "concurrent": run_load(base_url, tokens, rounds, limit),
+    }
+    json.dump(report, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

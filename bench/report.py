@@ -1,0 +1,533 @@
+"""From measurements to results.json and the Markdown summary: pure functions of data."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bench.costs import RATES, costs_by_rate, cpu_bound_per_source_minute, makespan
+
+# The issue's targets (reported, never asserted by a timed test).
+BALANCED_CPU_OVER_FLOOR_MAX = 1.10
+ORCHESTRATION_OVERHEAD_MAX_SECONDS = 2.0
+# "Bounded independent of source length": a 3x longer source may not need much more memory.
+MEMORY_GROWTH_MAX = 1.25
+COLD_IMPORT_MAX_SECONDS = 0.300
+GATEWAY_P99_MAX_MS = 50.0
+RUN_MAX_SECONDS = 15 * 60
+
+MIB = 1024 * 1024
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    return round(numerator / denominator, 3) if denominator > 0 else None
+
+
+def task_overhead_seconds(process_walls: Sequence[float], encode_walls: Sequence[float]) -> float:
+    """Median time a transcoder task spends outside FFmpeg (start-up, probe, upload)."""
+    gaps = [
+        max(0.0, wall - encode) for wall, encode in zip(process_walls, encode_walls, strict=True)
+    ]
+    return statistics.median(gaps) if gaps else 0.0
+
+
+def workers_table(
+    durations: Sequence[float], overhead_seconds: float, counts: Sequence[int]
+) -> list[dict[str, Any]]:
+    """Modelled wall with N workers, each task on its own 2-vCPU worker: the Map's makespan
+    plus the orchestration overhead measured offline."""
+    return [
+        {
+            "workers": count,
+            "makespan_seconds": round(makespan(durations, count), 3),
+            "wall_seconds": round(makespan(durations, count) + overhead_seconds, 3),
+        }
+        for count in counts
+    ]
+
+
+def strategy_costs(
+    task_walls: Sequence[float], source_seconds: float, cpu_seconds: float | None = None
+) -> dict[str, Any]:
+    costs: dict[str, Any] = costs_by_rate(task_walls, source_seconds)
+    if cpu_seconds is not None:
+        costs["cpu_bound"] = {
+            rate.key: cpu_bound_per_source_minute(cpu_seconds, source_seconds, rate)
+            for rate in RATES
+        }
+    return {
+        "tasks": len(task_walls),
+        "task_walls_seconds": [round(wall, 3) for wall in task_walls],
+        "cost_per_source_minute_usd": _rounded(costs),
+    }
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    return value
+
+
+# --- targets ---------------------------------------------------------------------------------
+
+
+def targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for source in results["sources"]:
+        name = source["name"]
+        balanced = source["strategies"]["balanced"]
+        per_rung = source["strategies"]["per_rung"]
+        rows.append(
+            _target(
+                f"{name}: balanced CPU / floor CPU (modelled)",
+                f"<= {BALANCED_CPU_OVER_FLOOR_MAX:.2f}",
+                balanced["cpu_over_floor_cpu"],
+                _at_most(balanced["cpu_over_floor_cpu"], BALANCED_CPU_OVER_FLOOR_MAX),
+            )
+        )
+        rows.append(
+            _target(
+                f"{name}: one job per rung, encode CPU / floor CPU",
+                "report",
+                per_rung["encode_cpu_over_floor_cpu"],
+                None,
+            )
+        )
+        rows.append(
+            _target(
+                f"{name}: orchestration overhead (s)",
+                f"<= {ORCHESTRATION_OVERHEAD_MAX_SECONDS:g}",
+                per_rung["orchestration_overhead_seconds"],
+                _at_most(
+                    per_rung["orchestration_overhead_seconds"], ORCHESTRATION_OVERHEAD_MAX_SECONDS
+                ),
+            )
+        )
+    memory = results.get("memory_bound")
+    if memory:
+        rows.append(
+            _target(
+                f"transcoder peak memory, {memory['rung']} rung, "
+                f"{memory['long_seconds']:g} s / {memory['short_seconds']:g} s source",
+                f"<= {MEMORY_GROWTH_MAX:.2f}x",
+                memory["growth"],
+                _at_most(memory["growth"], MEMORY_GROWTH_MAX),
+            )
+        )
+    imports = results.get("lambda_cold_import")
+    if imports:
+        # CPU seconds: on an idle machine import wall is its CPU; on a shared one, wall is
+        # stretched by others' work and CPU is not (both are in the summary).
+        cpu = imports.get("modules_cpu", imports["modules"])
+        for module, seconds in cpu.items():
+            rows.append(
+                _target(
+                    f"cold import {module} (CPU ms; wall "
+                    f"{imports['modules'][module] * 1000:.0f} ms)",
+                    f"<= {COLD_IMPORT_MAX_SECONDS * 1000:g}",
+                    round(seconds * 1000, 1),
+                    _at_most(seconds, COLD_IMPORT_MAX_SECONDS),
+                )
+            )
+    gateway = results.get("gateway_latency")
+    if gateway:
+        for operation in ("get", "list"):
+            p99 = gateway["concurrent"]["operations"][operation].get("p99_ms")
+            rows.append(
+                _target(
+                    f"gateway p99 {operation} (ms), {gateway['concurrent']['threads']} clients",
+                    f"<= {GATEWAY_P99_MAX_MS:g}",
+                    p99,
+                    _at_most(p99, GATEWAY_P99_MAX_MS),
+                )
+            )
+    run_seconds = results.get("run_seconds")
+    if run_seconds is not None and not results["settings"]["quick"]:
+        rows.append(
+            _target(
+                "make bench run time (s)",
+                f"< {RUN_MAX_SECONDS}",
+                run_seconds,
+                _at_most(run_seconds, RUN_MAX_SECONDS),
+            )
+        )
+    return rows
+
+
+def _target(name: str, target: str, value: Any, met: bool | None) -> dict[str, Any]:
+    return {"name": name, "target": target, "value": value, "met": met}
+
+
+def _at_most(value: float | None, limit: float) -> bool | None:
+    return None if value is None else value <= limit
+
+
+# --- the Markdown summary --------------------------------------------------------------------
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _load(machine: Mapping[str, Any]) -> str:
+    during = machine.get("load_average_1min_during_run")
+    if not during:
+        return f"{machine['load_average_start']} (start)"
+    return f"{during['mean']:.1f} on average, {during['max']:.1f} at most"
+
+
+def _mib(value: int | None) -> str:
+    return "n/a" if value is None else f"{value / MIB:.0f}"
+
+
+def _kbps(value: int | None) -> str:
+    return "n/a" if value is None else f"{value / 1000:.0f}"
+
+
+def _usd(value: float) -> str:
+    return f"${value:.4f}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def render_summary(results: Mapping[str, Any]) -> str:
+    settings = results["settings"]
+    machine = results["machine"]
+    out = [
+        "# StreamForge benchmark: summary",
+        "",
+        f"Generated by `{settings['command']}` on {results['generated_at']}; every number below "
+        "comes from that one run on one machine "
+        f"({machine['cpus']} cores; {machine['ffmpeg']}). The machine was shared: 1-minute "
+        f"load average {_load(machine)} during the run; other work stretches walls (and so "
+        "the Fargate costs, which bill wall time) but not CPU seconds. "
+        f"x264 preset `{settings['preset']}`; the offline pipeline ran "
+        f"{settings['max_parallel_jobs']} transcoder at a time, so each task's wall is that of "
+        "a task with the machine's 2 cores to itself (a 2 vCPU Fargate task). "
+        f"Whole run: {results['run_seconds']:.0f} s, of which "
+        f"{settings.get('source_generation_seconds', 0):.0f} s generating the sources (0 when "
+        "they were cached in bench/work). Method: docs/benchmark.md.",
+        "",
+    ]
+    if settings["quick"]:
+        out += ["**Quick smoke run** (short sources): not the project's numbers.", ""]
+    out += ["## Targets", ""]
+    out += _table(
+        ["what", "target", "measured", "met"],
+        [
+            [
+                t["name"],
+                t["target"],
+                _fmt(t["value"], 3),
+                "-" if t["met"] is None else _fmt(t["met"]),
+            ]
+            for t in results["targets"]
+        ],
+    )
+    for source in results["sources"]:
+        out += ["", *_source_section(source)]
+    out += ["", *_cost_section(results)]
+    out += ["", *_other_sections(results)]
+    out += [
+        "",
+        "## What is modelled, not measured",
+        "",
+        "- **balanced**: the pipeline has no job that encodes several renditions yet; its CPU "
+        "is the one-decode FFmpeg command for the shared group (measured in this run) plus "
+        "the top rungs' own FFmpeg CPU from the pipeline's result JSON. Its task walls add "
+        "the median non-FFmpeg time of a pipeline task to the measured FFmpeg wall.",
+        "- **N workers**: each task on its own 2 vCPU worker, started in plan order; "
+        "wall = makespan + the orchestration overhead measured offline. Fargate's task "
+        "start-up (image pull) is not included.",
+        "- **Costs**: Fargate 2 vCPU / 4 GB per task, billed per second with a one-minute "
+        "minimum, at the task walls measured here (arm64 assumed as fast as this x86 "
+        "machine). Prices and their dates: docs/benchmark.md.",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def _source_section(source: Mapping[str, Any]) -> list[str]:
+    strategies = source["strategies"]
+    per_rung, balanced, floor = strategies["per_rung"], strategies["balanced"], source["floor"]
+    decode = source["decode"]
+    out = [
+        f"## {source['name']}: {source['description']}",
+        "",
+        f"{source['width']}x{source['height']} at {source['frame_rate']:g} fps, "
+        f"{source['duration_seconds']:g} s, {source['bitrate_bps'] / 1e6:.1f} Mb/s; "
+        f"ladder {', '.join(source['plan'])}; "
+        "the pipeline's plan is the planner's (`plan_jobs` / `plan_ladder`, called by the "
+        f"benchmark on the same file): {_fmt(source['plan_matches_pipeline'])}. "
+        f"Balanced groups: {' | '.join('+'.join(g) for g in balanced['groups'])}.",
+        "",
+    ]
+    out += _table(
+        [
+            "",
+            "decode only",
+            "floor (1 process)",
+            "one job per rung (pipeline)",
+            "balanced (modelled)",
+        ],
+        [
+            [
+                "wall s",
+                _fmt(decode["wall_seconds"], 1),
+                _fmt(floor["wall_seconds"], 1),
+                _fmt(per_rung["wall_seconds"], 1),
+                _fmt(balanced["wall_seconds_one_worker"], 1),
+            ],
+            [
+                "CPU s (user+sys, children incl.)",
+                _fmt(decode["cpu_seconds"], 1),
+                _fmt(floor["cpu_seconds"], 1),
+                f"{_fmt(per_rung['cpu_seconds'], 1)} "
+                f"(FFmpeg {_fmt(per_rung['encode_cpu_seconds'], 1)})",
+                _fmt(balanced["cpu_seconds"], 1),
+            ],
+            [
+                "realtime factor (source s / wall s)",
+                _fmt(decode["realtime_factor"]),
+                _fmt(floor["realtime_factor"]),
+                _fmt(per_rung["realtime_factor"]),
+                _fmt(balanced["realtime_factor_one_worker"]),
+            ],
+            [
+                "CPU / floor CPU",
+                _fmt(ratio(decode["cpu_seconds"], floor["cpu_seconds"])),
+                "1.00",
+                f"{_fmt(per_rung['pipeline_cpu_over_floor_cpu'])} "
+                f"(FFmpeg only {_fmt(per_rung['encode_cpu_over_floor_cpu'])})",
+                _fmt(balanced["cpu_over_floor_cpu"]),
+            ],
+            [
+                "orchestration overhead s",
+                "-",
+                "-",
+                _fmt(per_rung["orchestration_overhead_seconds"]),
+                "-",
+            ],
+            [
+                "peak memory MiB (largest process)",
+                _mib(decode["peak_memory_bytes"]),
+                _mib(floor["peak_memory_bytes"]),
+                _mib(per_rung["transcoder_peak_memory_bytes"]),
+                _mib(balanced["peak_memory_bytes"]),
+            ],
+        ],
+    )
+    out += ["", "Rungs (pipeline outputs; the floor's average bitrate beside, same settings):", ""]
+    out += _table(
+        [
+            "rung",
+            "size",
+            "avg kb/s",
+            "peak kb/s",
+            "SSIM",
+            "floor avg kb/s",
+            "task wall s",
+            "FFmpeg wall s",
+            "FFmpeg CPU s",
+            "peak MiB",
+        ],
+        [
+            [
+                rung["name"],
+                f"{rung['width']}x{rung['height']}" if rung.get("width") else "audio",
+                _kbps(rung["average_bitrate_bps"]),
+                _kbps(rung["peak_bitrate_bps"]),
+                _fmt(rung.get("ssim"), 4),
+                _kbps(rung.get("floor_average_bitrate_bps")),
+                _fmt(rung["task_wall_seconds"], 1),
+                _fmt(rung["encode_wall_seconds"], 1),
+                _fmt(rung["encode_cpu_seconds"], 1),
+                _mib(rung["peak_memory_bytes"]),
+            ]
+            for rung in source["rungs"]
+        ],
+    )
+    parts = per_rung.get("orchestration_overhead_parts_seconds")
+    if parts:
+        out += [
+            "",
+            "Orchestration overhead, where it goes: "
+            f"{parts['upload_to_execution_start']:.2f} s from the upload to the execution's "
+            f"start (S3 event, queue, pump), {parts['execution_start_to_first_task']:.2f} s "
+            f"to the first transcoder (claim, probe, Map), {parts['between_tasks']:.2f} s "
+            "between transcoders (the Map starting the next task), "
+            f"{parts['last_task_to_execution_end']:.2f} s after the last (Finalise).",
+        ]
+    for other in source.get("other_tasks", []):
+        out += [
+            "",
+            f"Besides the ladder, the pipeline ran the `{other['name']}` job as its own task "
+            f"({other['task_wall_seconds']:.1f} s, FFmpeg CPU {other['encode_cpu_seconds']:.1f} s, "
+            f"{_mib(other['peak_memory_bytes'])} MiB); it is the same in every strategy and is "
+            "left out of the comparisons below (it is in the pipeline's wall and CPU).",
+        ]
+    out += ["", "Wall time with N parallel workers (modelled from the measured task walls):", ""]
+    counts = [row["workers"] for row in per_rung["by_workers"]]
+    floor_wall = floor["task_wall_seconds"] + per_rung["orchestration_overhead_seconds"]
+    out += _table(
+        ["workers", "one job per rung s", "balanced s", "floor s"],
+        [
+            [
+                str(count),
+                _fmt(per_rung["by_workers"][i]["wall_seconds"], 1),
+                _fmt(_wall_for(balanced["by_workers"], count), 1),
+                _fmt(floor_wall, 1),
+            ]
+            for i, count in enumerate(counts)
+        ],
+    )
+    return out
+
+
+def _wall_for(rows: Sequence[Mapping[str, Any]], workers: int) -> float:
+    fitting = [row for row in rows if row["workers"] <= workers]
+    return float(max(fitting, key=lambda row: row["workers"])["wall_seconds"])
+
+
+def _cost_section(results: Mapping[str, Any]) -> list[str]:
+    out = [
+        "## Cost per source minute (Fargate, us-east-1, 2 vCPU / 4 GB per task)",
+        "",
+        "From the measured task walls: with the one-minute minimum per task (what a clip of "
+        "this length pays), and without it (what a long source tends to). Last column: from "
+        "FFmpeg's CPU seconds, as if each task kept its 2 vCPU busy (a lower bound that other "
+        "work on the benchmark machine cannot stretch).",
+        "",
+    ]
+    header = ["source", "strategy", "tasks"]
+    header += [f"{rate.label}" for rate in RATES]
+    header += [f"{rate.key}, no minimum" for rate in RATES]
+    header += ["x86, CPU-bound"]
+    rows = []
+    for source in results["sources"]:
+        entries = [
+            ("one job per rung", source["strategies"]["per_rung"]),
+            ("balanced (modelled)", source["strategies"]["balanced"]),
+            ("floor (1 task)", source["floor"]),
+        ]
+        for label, entry in entries:
+            costs = entry["cost_per_source_minute_usd"]
+            cpu_bound = costs.get("cpu_bound", {}).get("x86")
+            rows.append(
+                [source["name"], label, str(entry["tasks"])]
+                + [_usd(costs["with_minimum"][rate.key]) for rate in RATES]
+                + [_usd(costs["without_minimum"][rate.key]) for rate in RATES]
+                + [_usd(cpu_bound) if cpu_bound is not None else "n/a"]
+            )
+        rows.append(
+            [source["name"], "MediaConvert Basic (users' reports)", "-"]
+            + [_usd(source["mediaconvert_per_source_minute_usd"])] * len(RATES)
+            + ["-"] * (len(RATES) + 1)
+        )
+    return out + _table(header, rows)
+
+
+def _other_sections(results: Mapping[str, Any]) -> list[str]:
+    out: list[str] = []
+    memory = results.get("memory_bound")
+    if memory:
+        out += [
+            "## Transcoder peak memory against source length",
+            "",
+            f"The {memory['rung']} rung of {memory['source']}, the same job on a "
+            f"{memory['short_seconds']:g} s cut and on the {memory['long_seconds']:g} s source:",
+            "",
+        ]
+        out += _table(
+            ["source length s", "FFmpeg peak MiB", "FFmpeg CPU s"],
+            [
+                [
+                    f"{row['source_seconds']:g}",
+                    _mib(row["peak_memory_bytes"]),
+                    _fmt(row["encode_cpu_seconds"], 1),
+                ]
+                for row in memory["runs"]
+            ],
+        )
+        out += [
+            "",
+            f"Growth: {memory['growth']:.2f}x for "
+            f"{memory['long_seconds'] / memory['short_seconds']:.1f}x the length.",
+            "",
+        ]
+    imports = results.get("lambda_cold_import")
+    if imports:
+        out += [
+            "## Lambda handler cold import",
+            "",
+            f"Median of {imports['samples']} fresh interpreters, less interpreter start-up "
+            f"({imports['interpreter_startup_seconds'] * 1000:.0f} ms wall). CPU (user + "
+            "system) is what the import costs whatever else the machine does; on an idle "
+            "machine the wall is about the same:",
+            "",
+        ]
+        heaviest = imports.get("heaviest_packages_ms", {})
+        cpu = imports.get("modules_cpu", {})
+        out += _table(
+            [
+                "module",
+                "import wall ms",
+                "import CPU ms",
+                "heaviest packages (own import ms, one -X importtime run)",
+            ],
+            [
+                [
+                    module,
+                    f"{seconds * 1000:.0f}",
+                    _fmt(cpu[module] * 1000 if module in cpu else None, 0),
+                    ", ".join(f"{name} {ms:.0f}" for name, ms in heaviest.get(module, [])),
+                ]
+                for module, seconds in imports["modules"].items()
+            ],
+        )
+        out.append("")
+    gateway = results.get("gateway_latency")
+    if gateway:
+        concurrent = gateway["concurrent"]
+        out += [
+            "## Gateway emulator latency (loopback)",
+            "",
+            "Create -> get (that video) -> list (own videos), in rounds, from a separate "
+            f"process: first one client alone, then {concurrent['threads']} clients at once "
+            f"(one user each, keep-alive), up to {concurrent['requests_per_thread_per_operation']}"
+            f" rounds each and at most {concurrent['time_limit_seconds']:g} s per phase. The "
+            "emulator runs one handler invocation at a time, like one warm Lambda instance, "
+            "so concurrent clients queue behind each other.",
+            "",
+        ]
+        rows = []
+        for phase in ("one_client", "concurrent"):
+            entry = gateway[phase]
+            for operation, row in entry["operations"].items():
+                rows.append(
+                    [
+                        f"{entry['threads']} client(s)",
+                        operation,
+                        str(row["count"]),
+                        str(row["errors"]),
+                        _fmt(row.get("p50_ms"), 1),
+                        _fmt(row.get("p99_ms"), 1),
+                        _fmt(row.get("max_ms"), 1),
+                    ]
+                )
+        out += _table(
+            ["load", "operation", "requests", "errors", "p50 ms", "p99 ms", "max ms"], rows
+        )
+    return out

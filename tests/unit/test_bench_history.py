@@ -1,0 +1,148 @@
+"""Reading a Step Functions execution history: the transcoder tasks' lives, their job names,
+the planned jobs, and where the orchestration overhead goes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bench.history import (
+    TaskInterval,
+    claimed_execution,
+    end_of_execution,
+    job_name_by_task,
+    overhead_breakdown,
+    planned_jobs,
+    task_intervals,
+)
+from tests.unit.test_bench_models import LADDER_1080
+
+T0 = datetime(2026, 11, 21, 8, 0, 0, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def submitted(seconds: float, arn: str, job_name: str) -> dict[str, Any]:
+    job = next(j for j in LADDER_1080 if j.name == job_name)
+    task = {
+        "TaskArn": arn,
+        "Overrides": {
+            "ContainerOverrides": [
+                {
+                    "Name": "transcoder",
+                    "Environment": [{"Name": "STREAMFORGE_JOB", "Value": job.model_dump_json()}],
+                }
+            ]
+        },
+    }
+    return {
+        "timestamp": at(seconds),
+        "type": "TaskSubmitted",
+        "taskSubmittedEventDetails": {
+            "resource": "runTask.sync",
+            "output": json.dumps({"Tasks": [task]}),
+        },
+    }
+
+
+def succeeded(seconds: float, arn: str) -> dict[str, Any]:
+    return {
+        "timestamp": at(seconds),
+        "type": "TaskSucceeded",
+        "taskSucceededEventDetails": {
+            "resource": "runTask.sync",
+            "output": json.dumps({"TaskArn": arn, "LastStatus": "STOPPED"}),
+        },
+    }
+
+
+HISTORY: list[dict[str, Any]] = [
+    {"timestamp": at(1.0), "type": "ExecutionStarted"},
+    {
+        "timestamp": at(1.5),
+        "type": "TaskSucceeded",  # the probe: a Lambda, not a transcoder
+        "taskSucceededEventDetails": {"resource": "invoke", "output": "{}"},
+    },
+    {
+        "timestamp": at(1.6),
+        "type": "MapStateEntered",
+        "stateEnteredEventDetails": {
+            "input": json.dumps({"jobs": [j.model_dump(mode="json") for j in LADDER_1080[:2]]})
+        },
+    },
+    submitted(2.0, "arn:task/a", "1080p"),
+    succeeded(12.0, "arn:task/a"),
+    submitted(12.5, "arn:task/b", "720p"),
+    {
+        "timestamp": at(17.0),
+        "type": "TaskFailed",
+        "taskFailedEventDetails": {
+            "resource": "runTask.sync",
+            "cause": json.dumps({"TaskArn": "arn:task/b"}),
+        },
+    },
+    {"timestamp": at(18.0), "type": "ExecutionSucceeded"},
+]
+
+
+def test_each_transcoder_lives_from_submitted_to_its_end_matched_by_task_arn() -> None:
+    intervals = task_intervals(HISTORY)
+    assert [(i.task_arn, i.seconds) for i in intervals] == [
+        ("arn:task/a", pytest.approx(10.0)),
+        ("arn:task/b", pytest.approx(4.5)),
+    ]
+
+
+def test_tasks_are_named_after_the_job_in_their_container_override() -> None:
+    assert job_name_by_task(HISTORY) == {"arn:task/a": "1080p", "arn:task/b": "720p"}
+
+
+def test_the_planned_jobs_are_the_map_states_input() -> None:
+    assert [job.name for job in planned_jobs(HISTORY)] == ["1080p", "720p"]
+    with pytest.raises(ValueError, match="Map"):
+        planned_jobs(HISTORY[:1])
+
+
+def test_the_execution_ends_at_its_last_execution_event() -> None:
+    assert end_of_execution(HISTORY) == pytest.approx(at(18.0).timestamp())
+
+
+def test_overhead_is_split_into_before_between_and_after_the_transcoders() -> None:
+    uploaded = at(0.0).timestamp()
+    parts = overhead_breakdown(HISTORY, uploaded, task_intervals(HISTORY))
+    assert parts == {
+        "upload_to_execution_start": pytest.approx(1.0),
+        "execution_start_to_first_task": pytest.approx(1.0),
+        "between_tasks": pytest.approx(0.5),
+        "last_task_to_execution_end": pytest.approx(1.0),
+    }
+    # wall 18 s = 3.5 s of overhead + 14.5 s of transcoders
+    assert sum(parts.values()) + sum(i.seconds for i in task_intervals(HISTORY)) == (
+        pytest.approx(18.0)
+    )
+
+
+def test_overlapping_transcoders_leave_no_gap_between_them() -> None:
+    intervals = [TaskInterval("a", 2.0, 10.0), TaskInterval("b", 3.0, 12.0)]
+    events = [
+        {"timestamp": 1.0, "type": "ExecutionStarted"},
+        {"timestamp": 13.0, "type": "ExecutionSucceeded"},
+    ]
+    parts = overhead_breakdown(events, 0.0, intervals)
+    assert parts["between_tasks"] == 0.0
+    assert parts["last_task_to_execution_end"] == pytest.approx(1.0)
+
+
+def test_of_two_executions_for_one_video_the_one_that_ran_the_map_is_measured() -> None:
+    duplicate = [
+        {"timestamp": at(1.1), "type": "ExecutionStarted"},
+        {"timestamp": at(1.2), "type": "ExecutionSucceeded"},
+    ]
+    assert claimed_execution([duplicate, HISTORY]) is HISTORY
+    with pytest.raises(ValueError, match="found 0 of 1"):
+        claimed_execution([duplicate])

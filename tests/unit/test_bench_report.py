@@ -1,0 +1,195 @@
+"""results.json fields and the Markdown summary, from made-up measurements."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bench.report import (
+    render_summary,
+    strategy_costs,
+    targets,
+    task_overhead_seconds,
+    workers_table,
+)
+
+
+def strategy(**fields: Any) -> dict[str, Any]:
+    return {
+        "by_workers": workers_table([20.0, 10.0], 1.0, [1, 2]),
+        **strategy_costs([20.0, 10.0], 30.0),
+        **fields,
+    }
+
+
+def source(name: str = "1080p30-noisy", balanced_ratio: float = 1.08) -> dict[str, Any]:
+    rung = {
+        "name": "1080p",
+        "kind": "video",
+        "width": 1920,
+        "height": 1080,
+        "average_bitrate_bps": 5_000_000,
+        "peak_bitrate_bps": 6_000_000,
+        "ssim": 0.98,
+        "floor_average_bitrate_bps": 5_000_000,
+        "task_wall_seconds": 20.0,
+        "encode_wall_seconds": 19.0,
+        "encode_cpu_seconds": 35.0,
+        "peak_memory_bytes": 300 * 1024 * 1024,
+    }
+    measured = {"wall_seconds": 10.0, "cpu_seconds": 18.0, "realtime_factor": 3.0}
+    return {
+        "name": name,
+        "description": "test source",
+        "width": 1920,
+        "height": 1080,
+        "frame_rate": 30.0,
+        "duration_seconds": 30.0,
+        "bitrate_bps": 50_000_000,
+        "plan": ["1080p", "audio"],
+        "plan_matches_pipeline": True,
+        "rungs": [rung, {**rung, "name": "audio", "kind": "audio", "width": None, "ssim": None}],
+        "other_tasks": [],
+        "decode": {**measured, "peak_memory_bytes": 100 * 1024 * 1024},
+        "floor": {
+            **measured,
+            "peak_memory_bytes": 500 * 1024 * 1024,
+            "task_wall_seconds": 11.0,
+            **strategy_costs([11.0], 30.0),
+        },
+        "strategies": {
+            "per_rung": strategy(
+                wall_seconds=32.0,
+                cpu_seconds=40.0,
+                encode_cpu_seconds=36.0,
+                realtime_factor=0.94,
+                pipeline_cpu_over_floor_cpu=2.22,
+                encode_cpu_over_floor_cpu=2.0,
+                orchestration_overhead_seconds=1.5,
+                transcoder_peak_memory_bytes=300 * 1024 * 1024,
+            ),
+            "balanced": strategy(
+                groups=[["1080p"], ["audio"]],
+                cpu_seconds=19.4,
+                cpu_over_floor_cpu=balanced_ratio,
+                wall_seconds_one_worker=31.0,
+                realtime_factor_one_worker=0.97,
+                peak_memory_bytes=300 * 1024 * 1024,
+            ),
+        },
+        "mediaconvert_per_source_minute_usd": 0.045,
+    }
+
+
+def results(**changes: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "generated_at": "2026-11-21T08:00:00+00:00",
+        "machine": {
+            "cpus": 2,
+            "ffmpeg": "ffmpeg version 5.1",
+            "load_average_start": "1.00 1.00 1.00",
+            "load_average_1min_during_run": {"mean": 2.5, "max": 4.0, "samples": 10},
+        },
+        "settings": {
+            "command": "make bench",
+            "quick": False,
+            "preset": "veryfast",
+            "max_parallel_jobs": 1,
+        },
+        "sources": [source()],
+        "memory_bound": {
+            "source": "1080p30-noisy",
+            "rung": "1080p",
+            "short_seconds": 10.0,
+            "long_seconds": 30.0,
+            "growth": 1.02,
+            "runs": [
+                {"source_seconds": 10.0, "peak_memory_bytes": 300, "encode_cpu_seconds": 12.0},
+                {"source_seconds": 30.0, "peak_memory_bytes": 306, "encode_cpu_seconds": 35.0},
+            ],
+        },
+        "lambda_cold_import": {
+            "samples": 7,
+            "interpreter_startup_seconds": 0.02,
+            "modules": {"lambdas.api.handler": 0.45, "lambdas.pipeline.probe_handler": 0.41},
+            "modules_cpu": {"lambdas.api.handler": 0.25, "lambdas.pipeline.probe_handler": 0.39},
+            "heaviest_packages_ms": {"lambdas.api.handler": [["botocore", 40.0]]},
+        },
+        "gateway_latency": {
+            phase: {
+                "threads": threads,
+                "requests_per_thread_per_operation": 50,
+                "time_limit_seconds": 90.0,
+                "elapsed_seconds": 3.0,
+                "operations": {
+                    op: {"count": 50, "errors": 0, "p50_ms": 5.0, "p99_ms": p99, "max_ms": 70.0}
+                    for op in ("create", "get", "list")
+                },
+            }
+            for phase, threads, p99 in (("one_client", 1, 8.0), ("concurrent", 8, 60.0))
+        },
+        "run_seconds": 700.0,
+    }
+    base.update(changes)
+    base["targets"] = targets(base)
+    return base
+
+
+def by_name(rows: list[dict[str, Any]], fragment: str) -> dict[str, Any]:
+    return next(row for row in rows if fragment in row["name"])
+
+
+def test_every_target_of_the_issue_is_reported_with_whether_it_was_met() -> None:
+    rows = targets(results())
+    assert by_name(rows, "balanced CPU / floor CPU")["met"] is True
+    assert by_name(rows, "one job per rung")["met"] is None  # reported, no target
+    assert by_name(rows, "orchestration overhead")["met"] is True
+    assert by_name(rows, "peak memory")["met"] is True
+    assert by_name(rows, "cold import lambdas.api.handler")["met"] is True
+    assert by_name(rows, "cold import lambdas.pipeline.probe_handler")["met"] is False
+    assert by_name(rows, "gateway p99 get")["met"] is False
+    assert by_name(rows, "run time")["met"] is True
+
+
+def test_a_balanced_plan_over_the_target_is_not_met() -> None:
+    rows = targets(results(sources=[source(balanced_ratio=1.3)]))
+    assert by_name(rows, "balanced CPU / floor CPU")["met"] is False
+
+
+def test_a_quick_run_does_not_claim_the_run_time_target() -> None:
+    quick = results(settings={**results()["settings"], "quick": True})
+    assert not [row for row in quick["targets"] if "run time" in row["name"]]
+    assert "Quick smoke run" in render_summary(quick)
+
+
+def test_the_summary_has_a_table_per_question_of_the_issue() -> None:
+    summary = render_summary(results())
+    for heading in (
+        "## Targets",
+        "## 1080p30-noisy",
+        "## Cost per source minute",
+        "## Transcoder peak memory against source length",
+        "## Lambda handler cold import",
+        "## Gateway emulator latency",
+        "## What is modelled, not measured",
+    ):
+        assert heading in summary
+    assert "| 1080p | 1920x1080 | 5000 | 6000 | 0.9800 |" in summary
+    assert "MediaConvert" in summary
+
+
+def test_strategy_costs_carry_the_fields_results_json_promises() -> None:
+    costs = strategy_costs([20.0, 10.0], 30.0)
+    assert costs["tasks"] == 2
+    assert set(costs["cost_per_source_minute_usd"]) == {"with_minimum", "without_minimum"}
+
+
+def test_modelled_walls_add_the_measured_overhead_to_the_makespan() -> None:
+    rows = workers_table([20.0, 10.0, 5.0], 1.5, [1, 2, 3])
+    assert [row["wall_seconds"] for row in rows] == [36.5, 21.5, 21.5]
+
+
+def test_task_overhead_is_the_median_time_outside_ffmpeg() -> None:
+    assert task_overhead_seconds([3.0, 5.0, 10.0], [2.0, 3.5, 9.0]) == pytest.approx(1.0)
+    assert task_overhead_seconds([], []) == 0.0
