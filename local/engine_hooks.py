@@ -31,6 +31,7 @@ from typing import Any
 import boto3
 from moto.awslambda.models import LambdaFunction
 from moto.core.config import default_user_config
+from moto.dynamodb.models import DynamoDBBackend
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
     CustomErrorName,
@@ -315,6 +316,31 @@ def _iteration_error_name(error_name: str | None) -> ErrorName:
     return CustomErrorName(error_name=error_name)
 
 
+# --- DynamoDB writes are atomic --------------------------------------------------------------
+
+_DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+_dynamodb_write_lock = threading.RLock()
+
+
+def _serialised(write: Callable[..., Any]) -> Callable[..., Any]:
+    def locked(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+        with _dynamodb_write_lock:
+            return write(self, *args, **kwargs)
+
+    locked.__wrapped__ = write  # type: ignore[attr-defined]
+    return locked
+
+
+def _make_dynamodb_writes_atomic() -> None:
+    """DynamoDB checks a condition and writes as one step; moto's threaded server does not,
+    so two executions claiming the same video at once could both succeed. One lock for all
+    writes makes each conditional write atomic, as on AWS."""
+    for name in _DYNAMODB_WRITES:
+        method = getattr(DynamoDBBackend, name)
+        if not hasattr(method, "__wrapped__"):
+            setattr(DynamoDBBackend, name, _serialised(method))
+
+
 def install(launcher: TaskLauncher) -> None:
     """Installs both hooks into this process's moto. Idempotent; the launcher is replaced."""
     global _launcher  # noqa: PLW0603 - moto calls the hooks as methods, so they reach state here
@@ -325,6 +351,7 @@ def install(launcher: TaskLauncher) -> None:
     ecs_service = state_task_service_ecs.StateTaskServiceEcs
     ecs_service._eval_service_task = _eval_service_task  # type: ignore[method-assign]
     ecs_service._eval_integration_pattern = _eval_integration_pattern  # type: ignore[method-assign]
+    _make_dynamodb_writes_atomic()
     iteration_worker.CustomErrorName = _iteration_error_name  # type: ignore[attr-defined,assignment]
 
 

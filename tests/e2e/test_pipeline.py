@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +160,54 @@ def test_a_hung_transcoder_is_stopped_by_the_timeout_and_retried(
     ]
     assert len(hung) == 2  # the hung attempt and the retry
     assert hung[0].process.returncode is not None  # the hung process was killed, not left behind
+
+
+def test_simultaneous_duplicate_events_run_the_transcoders_once(
+    offline_stack: OfflineStack, clip_720p: Path
+) -> None:
+    """A multipart completion can deliver its event twice at once: only one execution may
+    pass the claim, however the executions interleave."""
+    client, video_id = upload(offline_stack, clip_720p, user="twins")
+    assert offline_stack.deployed is not None
+    event = {
+        "detail": {
+            "bucket": {"name": offline_stack.config.names.uploads_bucket},
+            "object": {"key": f"{video_id}/source"},
+        }
+    }
+    sfn = offline_stack.client("stepfunctions")
+
+    def start(n: int) -> None:
+        sfn.start_execution(
+            stateMachineArn=offline_stack.deployed.state_machine_arn,  # type: ignore[union-attr]
+            name=f"{video_id}-twin-{n}",
+            input=json.dumps(event),
+        )
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(start, range(3)))
+    video = client.wait_until_done(video_id, timeout_seconds=300)
+    executions = offline_stack.wait_for_executions(timeout_seconds=120)
+
+    assert video["status"] == "COMPLETED"
+    mine = [e for e in executions if e["name"].startswith(video_id)]
+    assert len(mine) == 4  # the upload's own event and the three duplicates
+    probed = []
+    for execution in mine:
+        events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+        entered = [
+            e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e
+        ]
+        if "Probe" in entered:
+            probed.append(execution["name"])
+        else:
+            assert entered[-1] == "AlreadyClaimed", entered
+    assert len(probed) == 1
+    launched = [t for t in engine_hooks.launched_tasks() if video_id in json.dumps(t.overrides)]
+    jobs = {
+        json.loads(t.overrides["ContainerOverrides"][0]["Environment"][0]["Value"])["rendition"][
+            "name"
+        ]
+        for t in launched
+    }
+    assert len(launched) == len(jobs)  # every job ran exactly once
