@@ -14,7 +14,10 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import UnauthorizedError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -122,7 +125,7 @@ def _poster_url(deps: ApiDependencies, record: VideoRecord) -> str | None:
     "/videos",
     security=OWNER,
     summary="Create a video; returns its id at once and how to upload the source",
-    responses=_responses(201, "Created", 400, 401, 409, 413, 422),
+    responses=_responses(201, "Created", 400, 401, 409, 413, 415, 422),
 )
 def create_video(
     request: Annotated[CreateVideoRequest, Body()],
@@ -223,7 +226,7 @@ def get_video(video_id: VideoId) -> VideoDetail:
     "/videos/<video_id>",
     security=OWNER,
     summary="Change the title, description, tags or visibility (only the fields given)",
-    responses=_responses(200, "The changed video", 400, 401, 404, 409),
+    responses=_responses(200, "The changed video", 400, 401, 404, 409, 415),
 )
 def update_video(video_id: VideoId, request: Annotated[UpdateVideoRequest, Body()]) -> VideoBody:
     deps = get_dependencies()
@@ -288,7 +291,7 @@ def reprocess_video(video_id: VideoId) -> Response[ReprocessResponse]:
     security=OWNER,
     summary="Upload instructions again: a fresh presigned PUT, or the multipart upload in "
     "progress (to resume it), or a new multipart upload",
-    responses=_responses(200, "How to upload", 400, 401, 404, 409),
+    responses=_responses(200, "How to upload", 400, 401, 404, 409, 415),
 )
 def start_upload(
     video_id: VideoId, request: Annotated[StartUploadRequest | None, Body()] = None
@@ -334,7 +337,7 @@ def list_parts(video_id: VideoId, upload_id: UploadIdQuery = None) -> list[PartB
     "/videos/<video_id>/upload/complete",
     security=OWNER,
     summary="Uppy completeMultipartUpload (or confirm a single PUT): the source is complete",
-    responses=_responses(200, "The uploaded video", 400, 401, 404, 409),
+    responses=_responses(200, "The uploaded video", 400, 401, 404, 409, 415),
 )
 def complete_upload(
     video_id: VideoId, request: Annotated[CompleteUploadRequest | None, Body()] = None
@@ -453,6 +456,17 @@ def _invalid_request(error: RequestValidationError) -> Response[Any]:
     names = ", ".join(f["field"] for f in fields)
     return _error(
         HTTPStatus.BAD_REQUEST, "INVALID_REQUEST", f"invalid fields: {names}", fields=fields
+    )
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _unsupported_content_type(error: RequestUnsupportedContentType) -> Response[Any]:
+    message = "send the body as application/json"
+    return _error(
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        "UNSUPPORTED_MEDIA_TYPE",
+        f"body: {message}",
+        fields=[{"field": "body", "message": message}],
     )
 
 

@@ -67,3 +67,11 @@ def test_an_oversized_body_is_refused_before_the_handler(offline_stack: OfflineS
 def test_malformed_bodies_get_400(offline_stack: OfflineStack, body: bytes) -> None:
     response = post(offline_stack, data=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
+
+
+def test_a_body_that_is_not_json_by_its_content_type_gets_415(offline_stack: OfflineStack) -> None:
+    response = post(offline_stack, data=b"title=x", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415
+    assert response.json()["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    document = requests.get(f"{offline_stack.api_url}/openapi.json", timeout=30).json()
+    assert "415" in document["paths"]["/videos"]["post"]["responses"]
