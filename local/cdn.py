@@ -18,12 +18,11 @@ import json
 import logging
 import mimetypes
 import re
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
@@ -31,6 +30,8 @@ from botocore.exceptions import ClientError
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from local.loopback import LoopbackServer, QuietHandler
 
 log = logging.getLogger("streamforge.local.cdn")
 
@@ -133,7 +134,7 @@ def content_type_for(key: str, stored: str | None) -> str:
     )
 
 
-class CdnServer:
+class CdnServer(LoopbackServer):
     """Serves `bucket` at http://host:port/{key} to signed requests only."""
 
     def __init__(
@@ -149,44 +150,21 @@ class CdnServer:
         self._s3 = s3
         self._bucket = bucket
         self._verifier = verifier
-        self._allowed_origins = tuple(allowed_origins)
-        self._server = ThreadingHTTPServer((host, port), self._request_handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        super().__init__(
+            self._request_handler_class(), host=host, port=port, allowed_origins=allowed_origins
+        )
 
     @property
     def domain(self) -> str:
         return self.url.split("://", 1)[1]
 
-    def allow_origin(self, origin: str) -> None:
-        self._allowed_origins = (*self._allowed_origins, origin)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
     def _request_handler_class(self) -> type[BaseHTTPRequestHandler]:
         cdn = self
 
-        class RequestHandler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # headers and body go out in separate writes; Nagle would hold the body ~40 ms
-            disable_nagle_algorithm = True
-
-            def log_message(self, format: str, *args: Any) -> None:
-                log.debug("%s " + format, self.address_string(), *args)
-
+        class RequestHandler(QuietHandler):
             def _cors(self) -> dict[str, str]:
                 origin = self.headers.get("Origin")
-                if origin and (origin in cdn._allowed_origins or "*" in cdn._allowed_origins):
+                if origin and cdn.allows_origin(origin):
                     return {
                         "Access-Control-Allow-Origin": origin,
                         "Access-Control-Expose-Headers": "Content-Length,Content-Range,ETag",

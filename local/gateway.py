@@ -17,12 +17,13 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from local.auth import InvalidToken, LocalIssuer
 from local.engine_hooks import LocalLambdaContext
+from local.loopback import LoopbackServer, QuietHandler
 
 log = logging.getLogger("streamforge.local.gateway")
 
@@ -105,7 +106,7 @@ def requires_token(method: str, path: str) -> bool:
     return not any(pattern.match(route) for pattern in PUBLIC_ROUTES)
 
 
-class GatewayServer:
+class GatewayServer(LoopbackServer):
     def __init__(
         self,
         handler: Handler,
@@ -117,26 +118,10 @@ class GatewayServer:
     ):
         self._handler = handler
         self._issuer = issuer
-        self._allowed_origins = tuple(allowed_origins)
         self._invoke_lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), self._request_handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def allow_origin(self, origin: str) -> None:
-        self._allowed_origins = (*self._allowed_origins, origin)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(
+            self._request_handler_class(), host=host, port=port, allowed_origins=allowed_origins
+        )
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         context = LocalLambdaContext(
@@ -150,17 +135,10 @@ class GatewayServer:
     def _request_handler_class(self) -> type[BaseHTTPRequestHandler]:
         gateway = self
 
-        class RequestHandler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # headers and body go out in separate writes; Nagle would hold the body ~40 ms
-            disable_nagle_algorithm = True
-
-            def log_message(self, format: str, *args: Any) -> None:
-                log.debug("%s " + format, self.address_string(), *args)
-
+        class RequestHandler(QuietHandler):
             def _cors_headers(self) -> dict[str, str]:
                 origin = self.headers.get("Origin")
-                if origin and origin in gateway._allowed_origins:
+                if origin and gateway.allows_origin(origin):
                     return {
                         "Access-Control-Allow-Origin": origin,
                         "Access-Control-Expose-Headers": "location",

@@ -17,10 +17,9 @@ import json
 import logging
 import mimetypes
 import re
-import threading
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -28,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 
 from local.auth import TOKEN_SECONDS, LocalIssuer
 from local.config import REGION, REPO_ROOT
+from local.loopback import LoopbackServer, QuietHandler
 
 log = logging.getLogger("streamforge.local.webapp")
 
@@ -76,7 +76,7 @@ class WebConfig:
         return document
 
 
-class WebAppServer:
+class WebAppServer(LoopbackServer):
     """Serves `dist_dir` at http://host:port/ (the port is bound here; 0 picks a free one)."""
 
     def __init__(
@@ -97,14 +97,7 @@ class WebAppServer:
         self._dist = dist_dir.resolve()
         self._issuer = issuer
         self._token_seconds = token_seconds
-        self._server = ThreadingHTTPServer((host, port), self._request_handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        super().__init__(self._request_handler_class(), host=host, port=port)
 
     @property
     def origin(self) -> str:
@@ -119,17 +112,9 @@ class WebAppServer:
             return (self.url, f"http://localhost:{port}")
         return (self.url,)
 
-    def start(self) -> WebAppServer:
-        self._thread.start()
-        log.info("web app at %s", self.url)
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
     def __enter__(self) -> WebAppServer:
-        return self.start()
+        self.start()
+        return self
 
     def __exit__(
         self,
@@ -157,14 +142,7 @@ class WebAppServer:
     def _request_handler_class(self) -> type[BaseHTTPRequestHandler]:
         app = self
 
-        class RequestHandler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # headers and body go out in separate writes; Nagle would hold the body ~40 ms
-            disable_nagle_algorithm = True
-
-            def log_message(self, format: str, *args: Any) -> None:
-                log.debug("%s " + format, self.address_string(), *args)
-
+        class RequestHandler(QuietHandler):
             def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
                 self.send_response(status)
                 for name, value in {**SECURITY_HEADERS, **headers}.items():
