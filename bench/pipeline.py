@@ -41,11 +41,16 @@ class PipelineRun:
     status: str
     wall_seconds: float
     cpu_seconds: float
-    jobs: list[TranscodeJob]
-    results: dict[str, dict[str, Any]]  # job name -> the transcoder's result JSON
+    jobs: list[TranscodeJob]  # as planned: a grouped job (balanced) stands for several
+    results: dict[str, dict[str, Any]]  # rendition name -> the transcoder's result JSON
     task_walls: dict[str, float]  # job name -> transcoder process wall (history)
     critical_path_seconds: float  # time during which at least one transcoder ran
     overhead_parts: dict[str, float]
+
+    @property
+    def groups(self) -> dict[str, list[str]]:
+        """Job name -> the names of the renditions its task encoded."""
+        return {job.name: [member.name for member in job.members()] for job in self.jobs}
 
     @property
     def orchestration_overhead_seconds(self) -> float:
@@ -84,10 +89,11 @@ def run_source(
     s3 = stack.client("s3")
     bucket = stack.config.names.media_bucket
     results = {
-        job.name: json.loads(
-            s3.get_object(Bucket=bucket, Key=result_key(video_id, job.name))["Body"].read()
+        member.name: json.loads(
+            s3.get_object(Bucket=bucket, Key=result_key(video_id, member.name))["Body"].read()
         )
         for job in jobs
+        for member in job.members()
     }
     # The upload is complete when S3 has the object, which can be a moment before the
     # client has read the response: its event may already have started the execution.

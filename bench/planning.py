@@ -9,6 +9,7 @@ from typing import Any
 from lambdas.core.settings import Settings
 from lambdas.pipeline.probe import ProbeRequest, ffprobe_command, plan_jobs, run_ffprobe
 from lambdas.pipeline.source import SourceInfo, parse_ffprobe
+from lambdas.pipeline.strategy import JobStrategy
 from transcoder.contract import TranscodeJob
 
 LADDER_KINDS = ("video", "audio")  # HLS renditions; other jobs (thumbnails) are not the ladder
@@ -20,11 +21,17 @@ def probe_file(path: Path) -> tuple[SourceInfo, dict[str, Any]]:
     return parse_ffprobe(report, size_bytes=path.stat().st_size), report
 
 
-def plan_file(info: SourceInfo, preset: str) -> list[TranscodeJob]:
+def plan_file(
+    info: SourceInfo, preset: str, job_strategy: JobStrategy = "per_rung"
+) -> list[TranscodeJob]:
     """Every job the probe plans, as the transcoder receives it. The settings not given
     here come from the environment, as the probe's do (the offline stack sets them)."""
     settings = Settings(
-        videos_table_name="bench", uploads_bucket="bench", media_bucket="bench", x264_preset=preset
+        videos_table_name="bench",
+        uploads_bucket="bench",
+        media_bucket="bench",
+        x264_preset=preset,
+        job_strategy=job_strategy,
     )
     plan = plan_jobs(ProbeRequest(video_id="bench", source_key="bench/source"), info, settings)
     return [TranscodeJob.model_validate(job.model_dump(mode="json")) for job in plan.jobs]
@@ -36,6 +43,6 @@ def ladder(jobs: list[TranscodeJob]) -> list[TranscodeJob]:
 
 def same_renditions(planned: list[TranscodeJob], executed: list[TranscodeJob]) -> bool:
     def renditions(jobs: list[TranscodeJob]) -> list[dict[str, Any]]:
-        return [job.rendition.model_dump() for job in ladder(jobs)]
+        return [m.rendition.model_dump() for job in ladder(jobs) for m in job.members()]
 
     return renditions(planned) == renditions(executed)

@@ -26,6 +26,7 @@ from bench.planning import ladder, plan_file, probe_file, same_renditions
 from bench.plans import balanced_groups
 from bench.procs import LoadSampler, Measured, run_measured
 from bench.sources import SOURCES, SourceSpec, make_cut, make_source
+from lambdas.pipeline.source import SourceInfo
 from local.client import ApiClient
 from local.config import REPO_ROOT, OfflineConfig
 from local.resources import LAMBDA_HANDLERS, function_environment
@@ -123,10 +124,11 @@ def _measured(entry: Measured, source_seconds: float) -> dict[str, Any]:
 # --- one source ---------------------------------------------------------------------------------
 
 
-def source_results(
+def source_results(  # noqa: PLR0917
     spec: SourceSpec,
     path: Path,
     run: PipelineRun,
+    balanced_run: PipelineRun | None,
     options: Options,
     logs: Path,
 ) -> dict[str, Any]:
@@ -154,8 +156,11 @@ def source_results(
     overhead = run.orchestration_overhead_seconds
     encode_total = sum(encode_cpu[name] for name in names)
 
-    # Balanced, modelled: shared groups measured here; single-job groups as in the pipeline.
-    groups = balanced_groups(jobs)
+    # Balanced, modelled (as before the pipeline could run it): shared groups measured here
+    # as one-decode commands; single-job groups as in the per-rung pipeline run.
+    groups = balanced_groups(
+        jobs, source_pixel_rate=info.display_width * info.display_height * info.frame_rate
+    )
     balanced_cpu = 0.0
     balanced_walls: list[float] = []
     balanced_peak = 0
@@ -240,7 +245,12 @@ def source_results(
                 ),
                 **report.strategy_costs(task_walls, seconds, encode_total),
             },
-            "balanced": {
+            **(
+                {"balanced": _balanced_measured(balanced_run, info, options, seconds, floor)}
+                if balanced_run is not None
+                else {}
+            ),
+            ("balanced_modelled" if balanced_run is not None else "balanced"): {
                 "measured": False,
                 "modelled": True,
                 "groups": [[job.name for job in group] for group in groups],
@@ -258,6 +268,66 @@ def source_results(
         },
         "mediaconvert_per_source_minute_usd": round(mediaconvert_per_source_minute(video_sides), 4),
     }
+
+
+def _balanced_measured(
+    run: PipelineRun, info: SourceInfo, options: Options, seconds: float, floor: Measured
+) -> dict[str, Any]:
+    """The balanced strategy as the pipeline ran it (JOB_STRATEGY=balanced): every task's
+    wall from the execution history, its FFmpeg CPU and peak memory from the result JSON
+    (the same figures in each result of a grouped task: one shared process)."""
+    planned = plan_file(info, options.preset, "balanced")
+    executed = [job.name for job in ladder(run.jobs)]
+    if [job.name for job in ladder(planned)] != executed or not same_renditions(planned, run.jobs):
+        raise RuntimeError(f"the balanced run planned {executed}, not the balanced plan")
+    groups = {name: names for name, names in run.groups.items() if name in _ladder_jobs(run)}
+    cpu = {job: float(run.results[names[0]]["encode_cpu_seconds"]) for job, names in groups.items()}
+    peak = {job: int(run.results[names[0]]["peak_memory_bytes"]) for job, names in groups.items()}
+    walls = [run.task_walls[job] for job in groups]
+    encode_cpu = sum(cpu.values())
+    overhead = run.orchestration_overhead_seconds
+    return {
+        "measured": True,
+        "video_id": run.video_id,
+        "groups": list(groups.values()),
+        "plan_matches_pipeline": same_renditions(planned, run.jobs),
+        "tasks_detail": [
+            {
+                "renditions": names,
+                "task_wall_seconds": round(run.task_walls[job], 3),
+                "encode_wall_seconds": float(run.results[names[0]]["encode_wall_seconds"]),
+                "encode_cpu_seconds": cpu[job],
+                "peak_memory_bytes": peak[job],
+            }
+            for job, names in groups.items()
+        ],
+        "renditions": {
+            name: {
+                "average_bitrate_bps": result["average_bitrate_bps"],
+                "peak_bitrate_bps": result["peak_bitrate_bps"],
+                "ssim": result.get("ssim"),
+            }
+            for name, result in run.results.items()
+            if result.get("kind") in ("video", "audio")
+        },
+        "wall_seconds": round(run.wall_seconds, 3),
+        "pipeline_cpu_seconds": round(run.cpu_seconds, 3),
+        "pipeline_cpu_over_floor_cpu": report.ratio(run.cpu_seconds, floor.cpu_seconds),
+        # FFmpeg's CPU of the ladder's tasks: what the strategies are compared by.
+        "cpu_seconds": round(encode_cpu, 3),
+        "cpu_over_floor_cpu": report.ratio(encode_cpu, floor.cpu_seconds),
+        # One transcoder at a time (max_parallel_jobs=1): the pipeline's wall is one worker's.
+        "wall_seconds_one_worker": round(run.wall_seconds, 3),
+        "realtime_factor_one_worker": round(seconds / run.wall_seconds, 3),
+        "orchestration_overhead_seconds": round(overhead, 3),
+        "peak_memory_bytes": max(peak.values()),
+        "by_workers": report.workers_table(walls, overhead, list(range(1, len(walls) + 1))),
+        **report.strategy_costs(walls, seconds, encode_cpu),
+    }
+
+
+def _ladder_jobs(run: PipelineRun) -> set[str]:
+    return {job.name for job in ladder(run.jobs)}
 
 
 def _rung(
@@ -391,14 +461,23 @@ def _run(options: Options) -> dict[str, Any]:
     shutil.rmtree(state_dir, ignore_errors=True)
     config = OfflineConfig(state_dir=state_dir, x264_preset=options.preset, max_parallel_jobs=1)
     runs: dict[str, PipelineRun] = {}
+    balanced_runs: dict[str, PipelineRun] = {}
     with OfflineStack(config) as stack:
         client = ApiClient(stack.api_url, stack.token("bench"))
         for spec in SOURCES:
-            log.info("%s: offline pipeline", spec.name)
+            log.info("%s: offline pipeline, one job per rung", spec.name)
             runs[spec.name] = run_source(
                 stack, client, paths[spec.name], spec.name, timeout_seconds=1800
             )
             log.info("%s: pipeline %.1f s wall", spec.name, runs[spec.name].wall_seconds)
+        stack.use_job_strategy("balanced")
+        for spec in SOURCES:
+            log.info("%s: offline pipeline, balanced", spec.name)
+            balanced_runs[spec.name] = run_source(
+                stack, client, paths[spec.name], spec.name, timeout_seconds=1800
+            )
+            log.info("%s: balanced %.1f s wall", spec.name, balanced_runs[spec.name].wall_seconds)
+        stack.use_job_strategy("per_rung")
         first = SOURCES[0]
         memory = _memory_bound(stack, first, paths[first.name], runs[first.name], options, logs)
         log.info("cold imports of the Lambda handlers")
@@ -411,7 +490,10 @@ def _run(options: Options) -> dict[str, Any]:
         gateway = _gateway_load(stack, options)
 
     sources = [
-        source_results(spec, paths[spec.name], runs[spec.name], options, logs) for spec in SOURCES
+        source_results(
+            spec, paths[spec.name], runs[spec.name], balanced_runs.get(spec.name), options, logs
+        )
+        for spec in SOURCES
     ]
     results: dict[str, Any] = {
         "schema": 1,
@@ -424,6 +506,7 @@ def _run(options: Options) -> dict[str, Any]:
             "max_parallel_jobs": config.max_parallel_jobs,
             "source_seconds": options.source_seconds,
             "default_strategy": "per_rung",
+            "strategies_run": ["per_rung", "balanced"],
             "source_generation_seconds": round(sources_seconds, 1),
         },
         "prices": price_table(),

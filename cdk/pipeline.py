@@ -209,6 +209,7 @@ class Pipeline(Construct):
                 **environment,
                 "X264_PRESET": settings.x264_preset,
                 "MAX_PARALLEL_JOBS": str(settings.max_parallel_jobs),
+                "JOB_STRATEGY": settings.job_strategy,
                 "LADDER_MAX_HEIGHT": str(settings.ladder_max_height),
                 "HEVC_LADDER": str(settings.hevc_ladder).lower(),
             },

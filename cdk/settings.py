@@ -71,6 +71,8 @@ class Settings(BaseModel):
     hevc_ladder: bool = False  # adds an HEVC (hvc1) ladder beside the H.264 one
     max_parallel_jobs: int = Field(default=0, ge=0, le=40)  # Map concurrency; 0: unbounded
     x264_preset: X264Preset = "veryfast"
+    # per_rung: one task per rendition; balanced: cheap rungs and audio share one decode
+    job_strategy: Literal["per_rung", "balanced"] = "per_rung"
     # One transcoder task
     fargate_cpu: int = 2048
     fargate_memory_mib: int = 4096

@@ -33,7 +33,7 @@ def _process_quietly(args: argparse.Namespace) -> tuple[int, object]:
     if not source.is_file():
         print(f"no such file: {source}", file=sys.stderr)
         return 2, None
-    with OfflineStack(OfflineConfig()) as stack:
+    with OfflineStack(OfflineConfig(job_strategy=args.job_strategy)) as stack:
         client = ApiClient(stack.api_url, stack.token(args.user))
         try:
             created = client.create_video(source, args.title or source.stem, args.content_type)
@@ -57,7 +57,7 @@ def _up(args: argparse.Namespace) -> int:
     from local.stack import OfflineStack
     from local.webapp import WebAppServer, WebConfig
 
-    config = OfflineConfig(api_port=args.api_port)
+    config = OfflineConfig(api_port=args.api_port, job_strategy=args.job_strategy)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     with OfflineStack(config) as stack:
@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     up = commands.add_parser("up", help="run the offline stack in the foreground")
     up.add_argument("--api-port", type=int, default=8080)
     up.add_argument("--web-port", type=int, default=8081)
+    up.add_argument("--job-strategy", choices=("per_rung", "balanced"), default="per_rung")
     up.set_defaults(run=_up)
 
     process = commands.add_parser("process", help="upload FILE and wait for its outcome")
@@ -108,6 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     process.add_argument("--user", default="local-cli")
     process.add_argument("--content-type", help="override the type guessed from the name")
     process.add_argument("--timeout", type=float, default=3600)
+    process.add_argument(
+        "--job-strategy",
+        choices=("per_rung", "balanced"),
+        default="per_rung",
+        help="per_rung: one transcoder per rendition; balanced: cheap rungs share a decode",
+    )
     process.set_defaults(run=_process)
 
     token = commands.add_parser("token", help="print a bearer token for a local user")

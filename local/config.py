@@ -5,11 +5,15 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ASL_PATH = REPO_ROOT / "stepfunctions" / "pipeline.asl.json"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
+
+
+JobStrategy = Literal["per_rung", "balanced"]
 
 
 def free_port() -> int:
@@ -53,6 +57,7 @@ class OfflineConfig:
     names: Names = field(default_factory=Names)
     x264_preset: str = "veryfast"
     max_parallel_jobs: int = 2  # one machine: two FFmpeg processes keep two cores busy
+    job_strategy: JobStrategy = "per_rung"  # the probe's JOB_STRATEGY
     job_timeout_min_seconds: int = 600
     # The transcoder container's command; tests swap in a fault-injecting wrapper.
     transcoder_entrypoint: tuple[str, ...] = ("python", "-m", "transcoder")

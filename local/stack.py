@@ -3,6 +3,7 @@ behind the gateway emulator. Start it, use it over HTTP, stop it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -16,10 +17,11 @@ from moto.server import ThreadedMotoServer
 from lambdas.api.dependencies import reset_dependencies
 from lambdas.api.handler import lambda_handler as api_handler
 from lambdas.core.settings import reset_settings
+from lambdas.pipeline.clients import pipeline_adapters
 from local import engine_hooks
 from local.auth import LocalIssuer, load_or_create_rsa_key, private_key_pem
 from local.cdn import CdnServer, SignedUrlVerifier
-from local.config import REGION, OfflineConfig, free_port
+from local.config import REGION, JobStrategy, OfflineConfig, free_port
 from local.gateway import GatewayServer
 from local.resources import Deployed, api_environment, deploy, function_environment
 from local.upload_events import UploadEventPump
@@ -146,6 +148,25 @@ class OfflineStack:
     def cdn_url(self) -> str:
         assert self.cdn is not None, "the stack is not started"
         return self.cdn.url
+
+    def use_job_strategy(self, strategy: JobStrategy) -> None:
+        """Switches the running stack's `job_strategy` (the probe's JOB_STRATEGY), as a
+        redeploy with another OfflineConfig would: the functions' configuration in moto and
+        the environment the in-process handlers read. Executions started afterwards plan
+        with it; one already past its Probe keeps its plan."""
+        assert self.deployed is not None, "the stack is not started"
+        self.config = dataclasses.replace(self.config, job_strategy=strategy)
+        environment = function_environment(self.config)
+        aws_lambda = self.client("lambda")
+        name = self.config.names.probe_function
+        current = aws_lambda.get_function_configuration(FunctionName=name)
+        variables = {**current.get("Environment", {}).get("Variables", {}), **environment}
+        aws_lambda.update_function_configuration(
+            FunctionName=name, Environment={"Variables": variables}
+        )
+        os.environ["JOB_STRATEGY"] = strategy
+        reset_settings()
+        pipeline_adapters.cache_clear()  # holds the pipeline functions' settings
 
     def client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.endpoint_url, region_name=REGION)  # type: ignore[call-overload]

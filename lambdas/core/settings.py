@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     ladder_max_height: int = Field(default=1440, gt=0)
     hevc_ladder: bool = False  # a second, HEVC ladder in the same master playlist
     max_parallel_jobs: int = Field(default=0, ge=0)  # 0: one container per job at once
+    # per_rung: one task per rendition; balanced: the top rung alone, the cheaper rungs and
+    # audio sharing one decode (lambdas/pipeline/strategy.py, docs/benchmark.md)
+    job_strategy: Literal["per_rung", "balanced"] = "per_rung"
     job_timeout_min_seconds: int = Field(default=600, gt=0)
     job_timeout_per_source_second: float = Field(default=6.0, gt=0)
     ffprobe_binary: str = "ffprobe"

@@ -59,12 +59,16 @@ def describe_failure(error: StepError, execution_arn: str = "") -> Failure:
 def _task_failure(error_name: str, task: dict[str, Any]) -> Failure:
     container = (task.get("Containers") or [{}])[0]
     exit_code = container.get("ExitCode")
-    job_name = _job_name(task) or "a"
+    names = _rendition_names(task)
+    if len(names) > 1:
+        what = f"the {', '.join(names[:-1])} and {names[-1]} renditions (one task)"
+    else:
+        what = f"the {names[0] if names else 'a'} rendition"
     reason = task.get("StoppedReason") or container.get("Reason") or ""
     if error_name == "States.Timeout":
         return Failure(
             "TRANSCODE_TIMEOUT",
-            f"Transcoding the {job_name} rendition ran past its time limit and was stopped, "
+            f"Transcoding {what} ran past its time limit and was stopped, "
             "on every attempt. Reprocess the video; if it fails again, re-export it and upload.",
         )
     detail = f"exit code {exit_code}" if exit_code is not None else "no exit code"
@@ -72,21 +76,24 @@ def _task_failure(error_name: str, task: dict[str, Any]) -> Failure:
         detail += f", {reason}"
     return Failure(
         "TRANSCODE_FAILED",
-        f"Transcoding the {job_name} rendition failed on every attempt ({detail}). The source "
+        f"Transcoding {what} failed on every attempt ({detail}). The source "
         f"may be damaged or use an unsupported codec: re-export it and upload again. The "
         f"transcoder's log for task {task.get('TaskArn', '?')} has FFmpeg's message.",
     )
 
 
-def _job_name(task: dict[str, Any]) -> str | None:
+def _rendition_names(task: dict[str, Any]) -> list[str]:
+    """The failed job's rendition names: one, or a grouped job's all."""
     overrides = task.get("Overrides", {}).get("ContainerOverrides", [])
     for override in overrides:
         for variable in override.get("Environment", []):
             if variable.get("Name") == JOB_ENV_VAR:
                 job = _json_or_none(variable.get("Value", ""))
                 if isinstance(job, dict):
-                    return str(job.get("rendition", {}).get("name") or "") or None
-    return None
+                    renditions = [job.get("rendition"), *(job.get("group") or [])]
+                    names = [str(r.get("name") or "") for r in renditions if isinstance(r, dict)]
+                    return [name for name in names if name]
+    return []
 
 
 def _json_or_none(text: str) -> Any:

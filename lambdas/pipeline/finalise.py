@@ -67,11 +67,13 @@ def finalise(s3: S3Client, settings: Settings, request: FinaliseRequest) -> Vide
     video_id = request.video_id
     media: list[JobResult] = []
     thumbnails: ThumbnailsResult | None = None
+    # A grouped job (the balanced strategy) left one result per rendition.
     for item in request.transcoded:
-        if item.job.rendition.kind == "thumbnails":
-            thumbnails = load_result(s3, bucket, video_id, item.job.name, ThumbnailsResult)
-        else:
-            media.append(load_result(s3, bucket, video_id, item.job.name, JobResult))
+        for rendition in item.job.renditions:
+            if rendition.kind == "thumbnails":
+                thumbnails = load_result(s3, bucket, video_id, rendition.name, ThumbnailsResult)
+            else:
+                media.append(load_result(s3, bucket, video_id, rendition.name, JobResult))
     segment_seconds = max(item.job.segment_seconds for item in request.transcoded)
     mpd_key = mpd_key_for(video_id)
     s3.put_object(
@@ -90,7 +92,11 @@ def finalise(s3: S3Client, settings: Settings, request: FinaliseRequest) -> Vide
         ContentType=PLAYLIST_CONTENT_TYPE,
         CacheControl=MANIFEST_CACHE_CONTROL,
     )
-    task_arns = {i.job.name: (i.task.task_arn if i.task else None) for i in request.transcoded}
+    task_arns = {
+        rendition.name: (item.task.task_arn if item.task else None)
+        for item in request.transcoded
+        for rendition in item.job.renditions
+    }
     return videos.mark_completed(
         video_id,
         renditions=[_rendition(result, task_arns.get(result.name)) for result in media],

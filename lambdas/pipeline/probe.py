@@ -26,6 +26,7 @@ from lambdas.pipeline.errors import (
 )
 from lambdas.pipeline.ladder import plan_ladder
 from lambdas.pipeline.source import SourceInfo, parse_ffprobe
+from lambdas.pipeline.strategy import groups_for
 from lambdas.pipeline.thumbnails import plan_thumbnails
 
 if TYPE_CHECKING:
@@ -131,7 +132,9 @@ def probe_source(s3: S3Client, settings: Settings, request: ProbeRequest) -> Sou
 
 def plan_jobs(request: ProbeRequest, source: SourceInfo, settings: Settings) -> Plan:
     """The H.264 ladder (plus HEVC when enabled), the audio rendition if the source has
-    audio, and the thumbnails: one job each, all from the same source."""
+    audio, and the thumbnails, all from the same source: one job each, or with
+    `job_strategy=balanced` the ladder and audio grouped into fewer jobs that share a
+    decode (`lambdas.pipeline.strategy`); the thumbnails job is always its own."""
     codecs: list[VideoCodec] = ["h264"]
     if settings.hevc_ladder:
         codecs.append("hevc")
@@ -147,20 +150,18 @@ def plan_jobs(request: ProbeRequest, source: SourceInfo, settings: Settings) -> 
     ]
     if source.has_audio:
         renditions.append(AudioRendition())
-    renditions.append(plan_thumbnails(source))
     hints = SourceHints(
         interlaced=source.interlaced, transfer=source.transfer, audio_stream=source.audio_stream
     )
-    jobs = [
-        TranscodeJob(
-            video_id=request.video_id,
-            source_key=request.source_key,
-            output_prefix=output_prefix(request.video_id, rendition),
-            source=hints,
-            rendition=rendition,
-        )
-        for rendition in renditions
-    ]
+    source_pixel_rate = source.display_width * source.display_height * source.frame_rate
+    groups = groups_for(
+        settings.job_strategy,
+        renditions,
+        lambda rendition: rendition,
+        source_pixel_rate=source_pixel_rate,
+    )
+    jobs = [_job(request, hints, group) for group in groups]
+    jobs.append(_job(request, hints, [plan_thumbnails(source)]))
     timeout = settings.job_timeout_min_seconds + math.ceil(
         settings.job_timeout_per_source_second * source.duration_seconds
     )
@@ -170,6 +171,21 @@ def plan_jobs(request: ProbeRequest, source: SourceInfo, settings: Settings) -> 
         jobs=jobs,
         job_timeout_seconds=timeout,
         max_concurrency=settings.max_parallel_jobs,
+    )
+
+
+def _job(request: ProbeRequest, hints: SourceHints, group: list[Rendition]) -> TranscodeJob:
+    """One rendition's job, or a grouped job whose renditions each write under
+    `{video_id}/hls/{name}/` (its output_prefix is their parent)."""
+    first, *rest = group
+    prefix = f"{request.video_id}/hls/" if rest else output_prefix(request.video_id, first)
+    return TranscodeJob(
+        video_id=request.video_id,
+        source_key=request.source_key,
+        output_prefix=prefix,
+        source=hints,
+        rendition=first,
+        group=rest,
     )
 
 

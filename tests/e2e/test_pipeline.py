@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -211,3 +212,59 @@ def test_simultaneous_duplicate_events_run_the_transcoders_once(
         for t in launched
     }
     assert len(launched) == len(jobs)  # every job ran exactly once
+
+
+@pytest.fixture
+def balanced_stack(offline_stack: OfflineStack) -> Iterator[OfflineStack]:
+    """The session stack with JOB_STRATEGY=balanced for one test, per_rung again after."""
+    offline_stack.use_job_strategy("balanced")
+    try:
+        yield offline_stack
+    finally:
+        offline_stack.use_job_strategy("per_rung")
+
+
+def test_the_balanced_strategy_runs_cheap_rungs_and_audio_in_one_task(
+    balanced_stack: OfflineStack, clip_720p: Path
+) -> None:
+    client, video_id = upload(balanced_stack, clip_720p, user="balanced")
+    video = client.wait_until_done(video_id, timeout_seconds=300)
+    balanced_stack.wait_for_executions(timeout_seconds=120)
+
+    assert video["status"] == "COMPLETED", video.get("error")
+    renditions = {r["name"]: r for r in video["renditions"]}
+    assert sorted(renditions) == ["240p", "360p", "480p", "720p", "audio"]
+    launched = [t for t in engine_hooks.launched_tasks() if video_id in json.dumps(t.overrides)]
+    jobs = sorted(
+        "+".join([job["rendition"]["name"], *(member["name"] for member in job.get("group", []))])
+        for job in (
+            json.loads(t.overrides["ContainerOverrides"][0]["Environment"][0]["Value"])
+            for t in launched
+        )
+    )
+    assert jobs == ["480p+360p+240p+audio", "720p", "thumbnails"]
+    shared = {renditions[name]["taskArn"] for name in ("480p", "360p", "240p", "audio")}
+    assert len(shared) == 1 and renditions["720p"]["taskArn"] not in shared
+    keys = media_keys(balanced_stack, video_id)
+    for name in renditions:
+        assert f"{video_id}/hls/{name}/index.m3u8" in keys
+        assert f"{video_id}/jobs/{name}.json" in keys
+
+
+def test_a_failed_grouped_task_names_every_rendition_of_its_group(
+    balanced_stack: OfflineStack, clip_720p: Path
+) -> None:
+    # The fault wrapper names a job by its first rendition: 480p heads the shared task.
+    client, video_id = upload(
+        balanced_stack, clip_720p, user="balanced", job="480p", fault="crash", attempts=9
+    )
+    video = client.wait_until_done(video_id, timeout_seconds=300)
+    balanced_stack.wait_for_executions(timeout_seconds=120)
+
+    assert video["status"] == "FAILED"
+    assert video["error"]["code"] == "TRANSCODE_FAILED"
+    assert (
+        "Transcoding the 480p, 360p, 240p and audio renditions (one task) failed on every attempt"
+        in video["error"]["message"]
+    )
+    assert media_keys(balanced_stack, video_id) == []

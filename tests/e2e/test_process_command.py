@@ -88,3 +88,40 @@ def test_a_file_that_is_not_a_video_ends_failed_with_exit_code_1(tmp_path: Path)
     assert video["error"]["code"] == "NOT_A_VIDEO"
     assert "not a video" in video["error"]["message"]
     assert not (tmp_path / "out").exists()
+
+
+def test_the_balanced_strategy_completes_with_the_same_renditions_from_fewer_tasks(
+    clip_720p: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    done = run_process(str(clip_720p), "--job-strategy", "balanced", "--out", str(out), cwd=REPO)
+    assert done.returncode == 0, done.stderr[-3000:]
+    video = json.loads(done.stdout)
+    assert video["status"] == "COMPLETED"
+    renditions = {r["name"]: r for r in video["renditions"]}
+    assert sorted(renditions) == ["240p", "360p", "480p", "720p", "audio"]  # as per_rung
+    # The top rung had a task of its own; the cheaper rungs and audio shared one.
+    arns = {name: r["taskArn"] for name, r in renditions.items()}
+    assert all(arns.values())
+    shared = {arns[name] for name in ("480p", "360p", "240p", "audio")}
+    assert len(shared) == 1 and arns["720p"] not in shared
+    probe = [e for e in video["processingLog"] if e["stage"] == "probe"]
+    assert "planned 720p, 480p+360p+240p+audio, thumbnails" in probe[-1]["message"]
+    assert all(0.9 < r["ssim"] <= 1.0 for r in renditions.values() if r["kind"] == "video")
+
+    master = m3u8.load(str(out / "hls" / "master.m3u8"))
+    assert [p.uri for p in master.playlists] == [
+        "720p/index.m3u8",
+        "480p/index.m3u8",
+        "360p/index.m3u8",
+        "240p/index.m3u8",
+    ]
+    keyframes = {}
+    for variant in master.playlists:
+        playlist_path = out / "hls" / variant.uri
+        check_media_playlist(playlist_path)
+        keyframes[variant.uri.split("/")[0]] = rung_keyframes(playlist_path)
+    check_media_playlist(out / "hls" / "audio" / "index.m3u8")
+    assert len(keyframes["720p"]) >= 2
+    assert keyframes["720p"] == keyframes["480p"] == keyframes["360p"] == keyframes["240p"]
+    assert (out / "dash" / "manifest.mpd").is_file()

@@ -49,6 +49,7 @@ def test_a_json_list_of_origins_is_accepted() -> None:
         {"logRetentionDays": 10},
         {"environmentName": "Prod"},
         {"x264Preset": "placebo"},
+        {"jobStrategy": "fastest"},
         {"architecture": "ppc64"},
         {"cdnPublicKeyPem": "not a key"},
         {"unknownKey": 1},
@@ -75,3 +76,8 @@ def test_context_is_read_by_its_camel_case_keys_and_near_misses_fail() -> None:
     assert Settings.from_node(app.node).fargate_cpu == 4096
     with pytest.raises(ValueError, match="did you mean 'fargateCpu'"):
         Settings.from_node(cdk.App(context={"fargatecpu": "4096"}).node)
+
+
+def test_the_job_strategy_defaults_to_one_job_per_rung_and_accepts_balanced() -> None:
+    assert Settings().job_strategy == "per_rung"
+    assert Settings.model_validate({"jobStrategy": "balanced"}).job_strategy == "balanced"

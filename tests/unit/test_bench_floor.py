@@ -88,7 +88,7 @@ def test_a_command_of_another_shape_is_refused(monkeypatch: pytest.MonkeyPatch) 
     def two_inputs(job: TranscodeJob, url: str, out: Path, *, ffmpeg: str) -> list[str]:
         return [ffmpeg, "-i", url, "-i", url, str(out)]
 
-    monkeypatch.setattr("bench.floor.build_ffmpeg_command", two_inputs)
+    monkeypatch.setattr("transcoder.command.build_ffmpeg_command", two_inputs)
     with pytest.raises(CommandShapeError, match="one -i"):
         single_decode_command(LADDER_1080, SOURCE, OUT)
 

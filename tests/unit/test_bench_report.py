@@ -193,3 +193,51 @@ def test_modelled_walls_add_the_measured_overhead_to_the_makespan() -> None:
 def test_task_overhead_is_the_median_time_outside_ffmpeg() -> None:
     assert task_overhead_seconds([3.0, 5.0, 10.0], [2.0, 3.5, 9.0]) == pytest.approx(1.0)
     assert task_overhead_seconds([], []) == 0.0
+
+
+def measured_balanced_source() -> dict[str, Any]:
+    base = source()
+    model = base["strategies"]["balanced"]
+    base["strategies"]["balanced_modelled"] = {**model, "measured": False, "modelled": True}
+    base["strategies"]["balanced"] = strategy(
+        measured=True,
+        groups=[["1080p"], ["audio"]],
+        tasks_detail=[
+            {
+                "renditions": ["1080p"],
+                "task_wall_seconds": 21.0,
+                "encode_wall_seconds": 19.5,
+                "encode_cpu_seconds": 35.5,
+                "peak_memory_bytes": 300 * 1024 * 1024,
+            },
+            {
+                "renditions": ["audio"],
+                "task_wall_seconds": 2.0,
+                "encode_wall_seconds": 1.0,
+                "encode_cpu_seconds": 0.8,
+                "peak_memory_bytes": 60 * 1024 * 1024,
+            },
+        ],
+        renditions={"1080p": {"average_bitrate_bps": 5_100_000, "ssim": 0.9811}},
+        cpu_seconds=36.3,
+        cpu_over_floor_cpu=1.15,
+        wall_seconds_one_worker=30.0,
+        realtime_factor_one_worker=1.0,
+        orchestration_overhead_seconds=1.25,
+        peak_memory_bytes=300 * 1024 * 1024,
+    )
+    return base
+
+
+def test_a_measured_balanced_run_is_reported_as_measured_with_the_model_beside_it() -> None:
+    measured = results(sources=[measured_balanced_source()])
+    summary = render_summary(measured)
+
+    assert by_name(measured["targets"], "balanced CPU / floor CPU (measured)")["value"] == 1.15
+    assert "balanced (measured)" in summary and "balanced (model)" in summary
+    assert "Balanced, as the pipeline ran it (JOB_STRATEGY=balanced):" in summary
+    assert "| 1080p | 21.0 | 19.5 | 35.5 | 300 |" in summary
+    assert "The model of it (before grouped jobs existed): CPU 19.4 s" in summary
+    assert "| 1080p | 1920x1080 | 5000 | 6000 | 0.9800 | 5100 | 0.9811 |" in summary
+    # Without a measured run, the model keeps its old label.
+    assert "balanced (modelled)" in render_summary(results())

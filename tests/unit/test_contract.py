@@ -222,3 +222,55 @@ def test_the_transcoder_rejects_fields_it_does_not_know() -> None:
 
     with pytest.raises(ValueError, match="surprise"):
         transcoder.TranscodeJob.model_validate(payload)
+
+
+GROUP_JOB = pipeline.TranscodeJob(
+    video_id="vid-1",
+    source_key="vid-1/source.mov",
+    output_prefix="vid-1/hls/",
+    rendition=VIDEO_JOB.rendition.model_copy(update={"name": "480p", "width": 854, "height": 480}),
+    group=[
+        VIDEO_JOB.rendition.model_copy(update={"name": "360p", "width": 640, "height": 360}),
+        pipeline.AudioRendition(),
+    ],
+)
+
+
+def test_a_grouped_job_is_read_by_the_transcoder_with_each_members_own_prefix() -> None:
+    parsed = transcoder.TranscodeJob.model_validate_json(GROUP_JOB.model_dump_json())
+
+    assert parsed.model_dump(mode="json") == GROUP_JOB.model_dump(mode="json")
+    assert parsed.name == GROUP_JOB.name == "480p+360p+audio"
+    ours = [(m.name, m.output_prefix, m.model_dump_json()) for m in GROUP_JOB.members()]
+    theirs = [(m.name, m.output_prefix, m.model_dump_json()) for m in parsed.members()]
+    assert ours == theirs
+    assert [(name, prefix) for name, prefix, _ in ours] == [
+        ("480p", "vid-1/hls/480p/"),
+        ("360p", "vid-1/hls/360p/"),
+        ("audio", "vid-1/hls/audio/"),
+    ]
+    assert all('"group"' not in payload for _, _, payload in ours)
+
+
+@pytest.mark.parametrize(
+    "job", [VIDEO_JOB, AUDIO_JOB, THUMBNAILS_JOB], ids=["video", "audio", "thumbnails"]
+)
+def test_a_single_jobs_json_has_no_group_field(job: pipeline.TranscodeJob) -> None:
+    # So the default (one job per rung) hands the transcoder the very JSON it did before.
+    assert "group" not in job.model_dump(mode="json")
+    assert job.members() == [job] and job.renditions == [job.rendition]
+
+
+@pytest.mark.parametrize("side", [pipeline, transcoder], ids=["pipeline", "transcoder"])
+def test_groups_refuse_thumbnails_and_repeated_names(side: Any) -> None:
+    base = GROUP_JOB.model_dump(mode="json")
+    with pytest.raises(ValueError, match="unique"):
+        side.TranscodeJob.model_validate(base | {"group": [base["rendition"]]})
+    with pytest.raises(ValueError, match="thumbnails"):
+        side.TranscodeJob.model_validate(
+            base | {"rendition": THUMBNAILS_JOB.model_dump(mode="json")["rendition"]}
+        )
+    with pytest.raises(ValueError):  # a thumbnails rendition is never a group member
+        side.TranscodeJob.model_validate(
+            base | {"group": [THUMBNAILS_JOB.model_dump(mode="json")["rendition"]]}
+        )

@@ -41,3 +41,21 @@ def test_anything_else_is_an_internal_error_with_the_execution_reference() -> No
     )
     assert failure.code == "INTERNAL_ERROR"
     assert "Lambda.Unknown" in failure.message and "arn:exec:1" in failure.message
+
+
+def test_a_failed_grouped_task_names_every_rendition_of_its_group() -> None:
+    job = json.dumps(
+        {"rendition": {"name": "480p"}, "group": [{"name": "360p"}, {"name": "audio"}]}
+    )
+    task = {
+        "TaskArn": "arn:aws:ecs:us-east-1:1:task/c/def",
+        "Containers": [{"ExitCode": 1}],
+        "Overrides": {
+            "ContainerOverrides": [{"Environment": [{"Name": JOB_ENV_VAR, "Value": job}]}]
+        },
+    }
+    for error_name, code in (("States.TaskFailed", "TRANSCODE_FAILED"), ("States.Timeout", "")):
+        error = StepError.model_validate({"Error": error_name, "Cause": json.dumps(task)})
+        failure = describe_failure(error)
+        assert failure.code == (code or "TRANSCODE_TIMEOUT")
+        assert "the 480p, 360p and audio renditions (one task)" in failure.message

@@ -167,3 +167,67 @@ def test_a_long_video_gets_sparser_tiles_never_more_than_100(
     assert tile_interval_seconds(duration) == interval == spec.tile_interval_seconds
     assert spec.columns * spec.rows >= tiles
     assert spec.columns * (spec.rows - 1) < tiles  # no empty row
+
+
+# --- job strategies ---------------------------------------------------------------------------
+
+
+def test_per_rung_is_the_default_and_plans_one_single_job_per_rendition() -> None:
+    plan = plan_jobs(REQUEST, source(), settings())
+
+    assert settings().job_strategy == "per_rung"
+    assert plan == plan_jobs(REQUEST, source(), settings(job_strategy="per_rung"))
+    assert all(not job.group for job in plan.jobs)
+    assert all("group" not in job for job in plan.model_dump(mode="json")["jobs"])
+
+
+@pytest.mark.parametrize(
+    ("size", "frame_rate", "expected"),
+    [
+        # The top rung alone; the rest (and audio) share one decode.
+        ((1280, 720), 25.0, ["720p", "480p+360p+240p+audio"]),
+        # A 1080p source: each rung's filter chain reads 1080p frames, so sharing all four
+        # cheaper rungs would outgrow the top rung's task; 240p and audio get another.
+        ((1920, 1080), 30.0, ["1080p", "720p+480p+360p", "240p+audio"]),
+        ((640, 360), 30.0, ["360p", "240p+audio"]),
+    ],
+)
+def test_balanced_keeps_the_top_rung_alone_and_groups_the_cheaper_rungs_and_audio(
+    size: tuple[int, int], frame_rate: float, expected: list[str]
+) -> None:
+    plan = plan_jobs(
+        REQUEST, source(*size, frame_rate=frame_rate), settings(job_strategy="balanced")
+    )
+    per_rung = plan_jobs(REQUEST, source(*size, frame_rate=frame_rate), settings())
+
+    assert [job.name for job in plan.jobs] == [*expected, "thumbnails"]
+    # The same renditions as one job per rung, each once, each writing where it would alone.
+    members = [member for job in plan.jobs for member in job.members()]
+    assert sorted(m.model_dump_json() for m in members) == sorted(
+        job.model_dump_json() for job in per_rung.jobs
+    )
+    for job in plan.jobs:
+        assert job.output_prefix == ("vid/hls/" if job.group else per_rung_prefix(job.name))
+
+
+def per_rung_prefix(name: str) -> str:
+    return "vid/thumbs/" if name == "thumbnails" else f"vid/hls/{name}/"
+
+
+def test_balanced_without_audio_and_with_one_rung() -> None:
+    silent = plan_jobs(
+        REQUEST, source(1280, 720, has_audio=False), settings(job_strategy="balanced")
+    )
+    assert [job.name for job in silent.jobs] == ["720p", "480p+360p+240p", "thumbnails"]
+
+    tiny = plan_jobs(REQUEST, source(426, 240), settings(job_strategy="balanced"))
+    assert [job.name for job in tiny.jobs] == ["240p+audio", "thumbnails"]
+    assert tiny.jobs[0].output_prefix == "vid/hls/"
+
+
+def test_the_strategy_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JOB_STRATEGY", "balanced")
+    assert settings().job_strategy == "balanced"
+    monkeypatch.setenv("JOB_STRATEGY", "fastest")
+    with pytest.raises(ValueError, match="job_strategy"):
+        settings()

@@ -19,7 +19,9 @@ from transcoder.command import (
     MEDIA_START_SECONDS,
     UnsupportedJobError,
     build_ffmpeg_command,
+    build_job_command,
     build_probe_command,
+    build_single_decode_command,
     concat_target,
     frame_rate_arg,
     gop_frames,
@@ -571,3 +573,83 @@ def test_the_target_duration_covers_every_rounded_segment_duration(
     assert playlist.target_duration == expected
     assert f"#EXT-X-TARGETDURATION:{expected}\n" in fixed
     assert parse_media_playlist(fixed) == playlist
+
+
+# --- a grouped job: one decode, every rendition as its own output ------------------------
+
+
+def grouped_job() -> TranscodeJob:
+    single = video_job(interlaced=True)
+    return single.model_copy(
+        update={
+            "output_prefix": "v1/hls/",
+            "group": [
+                video_job(name="360p", width=640, height=360).rendition,
+                audio_job(audio_stream=1).rendition,
+            ],
+            "source": SourceHints(interlaced=True, audio_stream=1),
+        }
+    )
+
+
+def outputs_of(command: list[str]) -> list[str]:
+    return command[command.index("-i") + 2 :]
+
+
+def test_a_single_job_command_is_the_per_job_command() -> None:
+    job = video_job()
+    assert build_job_command(job, URL, OUT) == build_ffmpeg_command(job, URL, OUT)
+
+
+def test_a_grouped_job_reads_the_source_once_and_splits_the_decoded_video() -> None:
+    job = grouped_job()
+    members = job.members()
+    command = build_job_command(job, URL, OUT, ffmpeg="/opt/ffmpeg")
+    own = [build_ffmpeg_command(m, URL, OUT / m.name, ffmpeg="/opt/ffmpeg") for m in members]
+
+    assert command.count("-i") == 1 and command[0] == "/opt/ffmpeg"
+    at = command.index("-i")
+    assert command[:at] == own[0][: own[0].index("-i")]  # global and HTTP input options
+    assert command[at + 1] == URL
+    graph = command[command.index("-filter_complex") + 1].split(";")
+    chains = [option(outputs_of(c), "-vf") for c in own[:2]]
+    assert graph == [
+        "[0:V:0]split=2[s0][s1]",
+        f"[s0]{chains[0]}[v0]",
+        f"[s1]{chains[1]}[v1]",
+    ]
+    assert "yadif" in chains[0] or "bwdif" in chains[0]  # the hints reach every member
+
+
+def test_each_grouped_rendition_gets_its_single_jobs_output_arguments() -> None:
+    job = grouped_job()
+    members = job.members()
+    command = build_job_command(job, URL, OUT)
+    expected: list[str] = []
+    for index, member in enumerate(members):
+        after = outputs_of(build_ffmpeg_command(member, URL, OUT / member.name))
+        if member.rendition.kind == "video":
+            at = after.index("-vf")
+            del after[at : at + 2]
+            after[after.index("-map") + 1] = f"[v{index}]"
+        expected += after
+
+    assert outputs_of(command)[2:] == expected  # after -filter_complex GRAPH
+    playlists = [a for a in command if a.endswith("index.m3u8")]
+    assert playlists == [str(OUT / name / "index.m3u8") for name in ("720p", "360p", "audio")]
+    maps = [command[i + 1] for i, arg in enumerate(command) if arg == "-map"]
+    assert maps == ["[v0]", "[v1]", own_audio_map()]
+
+
+def own_audio_map() -> str:
+    after = outputs_of(build_ffmpeg_command(audio_job(audio_stream=1), URL, OUT))
+    return after[after.index("-map") + 1]
+
+
+def test_the_single_decode_builder_refuses_what_it_cannot_take_apart() -> None:
+    with pytest.raises(ValueError, match="no jobs"):
+        build_single_decode_command([], URL, [])
+    with pytest.raises(ValueError, match="a group"):
+        build_single_decode_command([grouped_job()], URL, [OUT])
+    with pytest.raises(ValueError, match="output directories"):
+        build_single_decode_command([video_job()], URL, [])

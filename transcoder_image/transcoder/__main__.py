@@ -70,7 +70,12 @@ def main(env: Mapping[str, str]) -> int:
     except Exception:
         log.exception("job %s failed unexpectedly", job.name)
         return EXIT_FAILED
-    log.info("job %s done", job.name, extra={"fields": {"result": result.model_dump()}})
+    fields = (
+        {"results": [each.model_dump() for each in result]}
+        if isinstance(result, list)
+        else {"result": result.model_dump()}
+    )
+    log.info("job %s done", job.name, extra={"fields": fields})
     return EXIT_OK
 
 

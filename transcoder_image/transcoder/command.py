@@ -2,8 +2,10 @@
 
 A video or audio job becomes one FFmpeg process that reads the source once (over HTTP
 byte ranges from a presigned URL) and writes one CMAF/fMP4 HLS rendition: `index.m3u8`,
-`init.mp4` and `seg_NNNNN.m4s` in `out_dir`. (The thumbnails job's command is in
-`transcoder.thumbnails`.)
+`init.mp4` and `seg_NNNNN.m4s` in `out_dir`. A grouped job (several renditions) becomes
+one FFmpeg process that decodes the source once and writes each rendition as its own
+output, with the very arguments its single job would have (`build_single_decode_command`).
+(The thumbnails job's command is in `transcoder.thumbnails`.)
 """
 
 from __future__ import annotations
@@ -75,6 +77,92 @@ def build_ffmpeg_command(
         "-output_ts_offset", str(MEDIA_START_SECONDS),
         *hls_options(job.segment_seconds, out_dir),
     ]  # fmt: skip
+
+
+class CommandShapeError(ValueError):
+    """The per-job command no longer has the shape the single-decode builder takes apart."""
+
+
+def build_job_command(
+    job: TranscodeJob, input_url: str, out_root: Path, *, ffmpeg: str = "ffmpeg"
+) -> list[str]:
+    """A single job's command into `out_root`; a grouped job's one-decode command, each
+    member rendition into `out_root / rendition.name`."""
+    if not job.group:
+        return build_ffmpeg_command(job, input_url, out_root, ffmpeg=ffmpeg)
+    members = job.members()
+    return build_single_decode_command(
+        members, input_url, [out_root / member.name for member in members], ffmpeg=ffmpeg
+    )
+
+
+def build_single_decode_command(
+    jobs: Sequence[TranscodeJob],
+    input_url: str,
+    out_dirs: Sequence[Path],
+    *,
+    ffmpeg: str = "ffmpeg",
+) -> list[str]:
+    """One FFmpeg process that decodes `input_url` once and writes every (single) job's
+    rendition into its own `out_dirs` entry.
+
+    Built from each job's own `build_ffmpeg_command`: the arguments after `-i URL` become
+    one output each; a video job's `-vf` chain moves into a `-filter_complex` behind a
+    `split` of the one decoded stream, and its `-map` points at that chain's output. So
+    encoder settings, GOP, segmenting, timestamp offset and muxer options are the single
+    job's, output for output.
+    """
+    if not jobs:
+        raise ValueError("no jobs")
+    if len(out_dirs) != len(jobs):
+        raise ValueError(f"{len(jobs)} jobs but {len(out_dirs)} output directories")
+    head: list[str] | None = None
+    outputs: list[str] = []
+    chains: list[str] = []
+    video_streams: set[str] = set()
+    for job, out_dir in zip(jobs, out_dirs, strict=True):
+        if job.group:
+            raise ValueError(f"job {job.name} is a group: pass its members()")
+        command = build_ffmpeg_command(job, input_url, out_dir, ffmpeg=ffmpeg)
+        before, _, after = _split_command(command)
+        head = head or before
+        if isinstance(job.rendition, VideoRendition):
+            label = f"v{len(chains)}"
+            chains.append(_take_option(after, "-vf"))
+            mapped = after.index("-map") + 1
+            if not after[mapped].lower().startswith("0:v"):
+                raise CommandShapeError(f"video job maps {after[mapped]}, not the video")
+            video_streams.add(after[mapped])
+            after[mapped] = f"[{label}]"
+        outputs += after
+    assert head is not None
+    if len(video_streams) > 1:
+        raise CommandShapeError(f"video jobs map different streams: {sorted(video_streams)}")
+    graph = []
+    if chains:
+        splits = "".join(f"[s{index}]" for index in range(len(chains)))
+        graph.append(f"[{video_streams.pop()}]split={len(chains)}{splits}")
+        graph += [f"[s{index}]{chain}[v{index}]" for index, chain in enumerate(chains)]
+    filter_args = ["-filter_complex", ";".join(graph)] if graph else []
+    return [ffmpeg, *head, "-i", input_url, *filter_args, *outputs]
+
+
+def _split_command(command: Sequence[str]) -> tuple[list[str], str, list[str]]:
+    """(arguments before the input, the input, the output arguments after it)."""
+    if command.count("-i") != 1:
+        raise CommandShapeError(f"expected one -i in {list(command)}")
+    at = command.index("-i")
+    return list(command[1:at]), command[at + 1], list(command[at + 2 :])
+
+
+def _take_option(arguments: list[str], option: str) -> str:
+    """Removes `option VALUE` (exactly once) from `arguments` and returns VALUE."""
+    if arguments.count(option) != 1:
+        raise CommandShapeError(f"expected one {option} in {arguments}")
+    at = arguments.index(option)
+    value = arguments[at + 1]
+    del arguments[at : at + 2]
+    return value
 
 
 def input_options(input_url: str) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 JOB_ENV_VAR = "STREAMFORGE_JOB"
 
@@ -70,6 +70,17 @@ Rendition = Annotated[
 
 
 class TranscodeJob(_Frozen):
+    """One transcoder task. A single job encodes `rendition` into `output_prefix`.
+
+    A grouped job (the "balanced" strategy) also carries `group`: it encodes `rendition`
+    and every rendition in `group` from one decode of the source, and `output_prefix` is
+    then the parent of each rendition's own prefix (`{output_prefix}{name}/`, the same
+    prefix a single job for that rendition would have). `members()` splits it into the
+    equivalent single jobs; the transcoder writes one result per member, at
+    `result_key(video_id, member.name)`. `group` is left out of the JSON when empty, so a
+    single job's JSON is what it was before groups existed.
+    """
+
     video_id: str
     source_key: str
     output_prefix: str
@@ -77,10 +88,43 @@ class TranscodeJob(_Frozen):
     gop_seconds: float = Field(default=2.0, gt=0)
     source: SourceHints = SourceHints()
     rendition: Rendition
+    group: list[Annotated[VideoRendition | AudioRendition, Field(discriminator="kind")]] = Field(
+        default=[], exclude_if=lambda group: not group
+    )
+
+    @model_validator(mode="after")
+    def _check_group(self) -> TranscodeJob:
+        if self.group:
+            if self.rendition.kind == "thumbnails":
+                raise ValueError("a thumbnails job cannot be grouped")
+            names = [rendition.name for rendition in self.renditions]
+            if len(set(names)) != len(names):
+                raise ValueError(f"a group's rendition names must be unique: {names}")
+        return self
+
+    @property
+    def renditions(self) -> list[Rendition]:
+        return [self.rendition, *self.group]
 
     @property
     def name(self) -> str:
-        return self.rendition.name
+        """Unique among a video's jobs: the rendition's name, "+"-joined for a group."""
+        return "+".join(rendition.name for rendition in self.renditions)
+
+    def members(self) -> list[TranscodeJob]:
+        """The single jobs this job stands for: itself, or one per grouped rendition."""
+        if not self.group:
+            return [self]
+        return [
+            self.model_copy(
+                update={
+                    "rendition": rendition,
+                    "group": [],
+                    "output_prefix": f"{self.output_prefix.rstrip('/')}/{rendition.name}/",
+                }
+            )
+            for rendition in self.renditions
+        ]
 
 
 class JobResult(_Frozen):

@@ -28,7 +28,8 @@ _BENIGN = (
 class LogSummary:
     problems: deque[str] = field(default_factory=lambda: deque(maxlen=50))
     last_lines: deque[str] = field(default_factory=lambda: deque(maxlen=50))
-    ssim: float | None = None
+    ssim: float | None = None  # the last SSIM line's
+    ssims: list[float] = field(default_factory=list)  # every SSIM line's, in order
 
     @property
     def tail(self) -> list[str]:
@@ -46,6 +47,7 @@ def scan(lines: Iterable[str], keep: int = 50) -> LogSummary:
         match = _SSIM.search(line)
         if match:
             summary.ssim = float(match.group(1))
+            summary.ssims.append(summary.ssim)
         if is_problem(line):
             summary.problems.append(line)
     return summary

@@ -2,6 +2,11 @@
 
 The result JSON is written last, and only when everything before it worked: its
 presence is what tells the rest of the pipeline that the rendition is complete.
+
+A grouped job runs one FFmpeg process for all its renditions and then writes one result
+per rendition, each as its single job would; the encode wall, CPU and peak memory in
+those results are the shared process's, the same figures in every one of them (a shared
+process's cost cannot be meaningfully split per rendition).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +29,7 @@ from transcoder import thumbnails
 from transcoder.codecs import codec_string, frame_rate
 from transcoder.command import (
     PLAYLIST_NAME,
-    build_ffmpeg_command,
+    build_job_command,
     build_probe_command,
     concat_target,
 )
@@ -33,6 +38,7 @@ from transcoder.contract import (
     ThumbnailsRendition,
     ThumbnailsResult,
     TranscodeJob,
+    VideoRendition,
     result_key,
 )
 from transcoder.ffmpeg_log import LogSummary, scan
@@ -69,13 +75,16 @@ class EncodeStats:
     cpu_seconds: float  # user + system of the child processes
     peak_memory_bytes: int
     ssim: float | None = None  # what the video encoder measured, if it did
+    ssims: tuple[float, ...] = ()  # every encoder's, in the log's order (a grouped job)
 
 
 def run_job(
     job: TranscodeJob, settings: Settings, store: MediaStore
-) -> JobResult | ThumbnailsResult:
+) -> JobResult | ThumbnailsResult | list[JobResult]:
     if isinstance(job.rendition, ThumbnailsRendition):
         return run_thumbnails_job(job, job.rendition, settings, store)
+    if job.group:
+        return run_group_job(job, settings, store)
     return run_rendition_job(job, settings, store)
 
 
@@ -84,7 +93,7 @@ def run_rendition_job(job: TranscodeJob, settings: Settings, store: MediaStore) 
         work_dir = Path(tmp)
         out_dir = work_dir / "out"
         out_dir.mkdir()
-        command = build_ffmpeg_command(
+        command = build_job_command(
             job, store.source_url(job.source_key), out_dir, ffmpeg=settings.ffmpeg_binary
         )
         log.info(
@@ -100,6 +109,51 @@ def run_rendition_job(job: TranscodeJob, settings: Settings, store: MediaStore) 
         publish(store, job, out_dir, playlist)
         store.put_json(result_key(job.video_id, job.name), result.model_dump_json())
         return result
+
+
+def run_group_job(job: TranscodeJob, settings: Settings, store: MediaStore) -> list[JobResult]:
+    """One decode, every rendition of the group; one result per rendition, written only
+    after every rendition's media is checked and uploaded."""
+    members = job.members()
+    with tempfile.TemporaryDirectory(prefix="streamforge-", dir=settings.work_dir) as tmp:
+        work_dir = Path(tmp)
+        out_root = work_dir / "out"
+        for member in members:
+            (out_root / member.name).mkdir(parents=True)
+        command = build_job_command(
+            job, store.source_url(job.source_key), out_root, ffmpeg=settings.ffmpeg_binary
+        )
+        log.info(
+            "encoding %s of %s in one process",
+            job.name,
+            job.video_id,
+            extra={"fields": {"source_key": job.source_key, "command": redact(command)}},
+        )
+        stats = run_ffmpeg(command, work_dir / "ffmpeg.log")
+        ssims = _group_ssims(members, stats)
+        outputs = []
+        for member in members:
+            out_dir = out_root / member.name
+            playlist = read_playlist(out_dir)
+            stream = probe_output(settings.ffprobe_binary, out_dir, playlist)
+            member_stats = replace(stats, ssim=ssims.get(member.name))
+            result = measure(member, out_dir, playlist, stream, member_stats)
+            outputs.append((member, out_dir, playlist, result))
+        for member, out_dir, playlist, _ in outputs:
+            publish(store, member, out_dir, playlist)
+        # The results last, once every rendition's media is up.
+        for member, _, _, result in outputs:
+            store.put_json(result_key(member.video_id, member.name), result.model_dump_json())
+        return [result for *_, result in outputs]
+
+
+def _group_ssims(members: Sequence[TranscodeJob], stats: EncodeStats) -> dict[str, float]:
+    """Each video encoder prints its SSIM when FFmpeg closes it, in output order; matched
+    to the video renditions only when there is exactly one figure per video rendition."""
+    videos = [m.name for m in members if isinstance(m.rendition, VideoRendition)]
+    if len(stats.ssims) != len(videos):
+        return {}
+    return dict(zip(videos, stats.ssims, strict=True))
 
 
 def run_ffmpeg(command: Sequence[str], log_path: Path) -> EncodeStats:
@@ -131,7 +185,9 @@ def run_ffmpeg(command: Sequence[str], log_path: Path) -> EncodeStats:
         )
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     # ru_maxrss of RUSAGE_CHILDREN is the largest child so far; FFmpeg is the first.
-    return EncodeStats(wall, cpu, after.ru_maxrss * _MAXRSS_BYTES, summary.ssim)
+    return EncodeStats(
+        wall, cpu, after.ru_maxrss * _MAXRSS_BYTES, summary.ssim, tuple(summary.ssims)
+    )
 
 
 def _read_log(path: Path) -> LogSummary:
