@@ -459,27 +459,23 @@ def _invalid_request(error: RequestValidationError) -> Response[Any]:
     )
 
 
+def _body_error(status: HTTPStatus, code: str, message: str) -> Response[Any]:
+    return _error(status, code, f"body: {message}", fields=[{"field": "body", "message": message}])
+
+
 @app.exception_handler(RequestUnsupportedContentType)
 def _unsupported_content_type(error: RequestUnsupportedContentType) -> Response[Any]:
-    message = "send the body as application/json"
-    return _error(
+    return _body_error(
         HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
         "UNSUPPORTED_MEDIA_TYPE",
-        f"body: {message}",
-        fields=[{"field": "body", "message": message}],
+        "send the body as application/json",
     )
 
 
 @app.exception_handler(UnicodeDecodeError)
 def _undecodable_body(error: UnicodeDecodeError) -> Response[Any]:
     # Powertools decodes the body before validating it; bytes that are not UTF-8 fail there.
-    message = "must be JSON encoded as UTF-8"
-    return _error(
-        HTTPStatus.BAD_REQUEST,
-        "INVALID_REQUEST",
-        f"body: {message}",
-        fields=[{"field": "body", "message": message}],
-    )
+    return _body_error(HTTPStatus.BAD_REQUEST, "INVALID_REQUEST", "must be JSON encoded as UTF-8")
 
 
 @app.exception_handler(DomainError)
