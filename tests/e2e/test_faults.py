@@ -23,6 +23,7 @@ from lambdas.core.models import VideoRecord
 from local.client import ApiClient
 from local.engine_hooks import LocalLambdaContext
 from local.stack import OfflineStack
+from tests.e2e.test_pipeline import history
 
 
 def fail_once(
@@ -48,14 +49,6 @@ def fail_once(
 
     monkeypatch.setattr(owner, method, flaky)
     return failures
-
-
-def history(stack: OfflineStack, video_id: str) -> list[dict[str, Any]]:
-    execution = next(e for e in stack.executions() if e["name"].startswith(video_id))
-    events: list[dict[str, Any]] = stack.client("stepfunctions").get_execution_history(
-        executionArn=execution["executionArn"]
-    )["events"]
-    return events
 
 
 def start(stack: OfflineStack, clip: Path, user: str) -> tuple[ApiClient, str, dict[str, Any]]:

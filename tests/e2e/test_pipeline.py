@@ -46,6 +46,15 @@ def dead_letters(stack: OfflineStack) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
+def history(stack: OfflineStack, video_id: str) -> list[dict[str, Any]]:
+    """The events of the video's (first) execution."""
+    execution = next(e for e in stack.executions() if e["name"].startswith(video_id))
+    events: list[dict[str, Any]] = stack.client("stepfunctions").get_execution_history(
+        executionArn=execution["executionArn"]
+    )["events"]
+    return events
+
+
 def media_keys(stack: OfflineStack, video_id: str) -> list[str]:
     listed = stack.client("s3").list_objects_v2(
         Bucket=stack.config.names.media_bucket, Prefix=f"{video_id}/"
@@ -78,11 +87,8 @@ def test_a_transcoder_that_crashes_on_its_first_attempt_is_retried(
 
     assert video["status"] == "COMPLETED", video.get("error")
     assert {r["name"] for r in video["renditions"]} == {"720p", "480p", "360p", "240p", "audio"}
-    execution = next(e for e in offline_stack.executions() if e["name"].startswith(video_id))
-    history = offline_stack.client("stepfunctions").get_execution_history(
-        executionArn=execution["executionArn"]
-    )["events"]
-    failed_tasks = [e for e in history if e["type"] == "TaskFailed"]
+    events = history(offline_stack, video_id)
+    failed_tasks = [e for e in events if e["type"] == "TaskFailed"]
     assert len(failed_tasks) == 1  # the crash, then the retry succeeded
     assert "ExitCode" in failed_tasks[0]["taskFailedEventDetails"]["cause"]
     assert not [m for m in dead_letters(offline_stack) if m["video_id"] == video_id]
@@ -116,11 +122,11 @@ def test_a_duplicate_upload_event_runs_the_pipeline_once(
     ]
     assert transcoded  # tasks ran, and the second execution ended at the claim:
     second = sorted(mine, key=lambda e: e["startDate"])[1]
-    history = offline_stack.client("stepfunctions").get_execution_history(
+    events = offline_stack.client("stepfunctions").get_execution_history(
         executionArn=second["executionArn"]
     )["events"]
     entered = [
-        e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e
+        e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e
     ]
     assert entered == ["ReadEvent", "Claim", "AlreadyClaimed"]
 
@@ -149,11 +155,8 @@ def test_a_hung_transcoder_is_stopped_by_the_timeout_and_retried(
     offline_stack.wait_for_executions(timeout_seconds=120)
 
     assert video["status"] == "COMPLETED", video.get("error")
-    execution = next(e for e in offline_stack.executions() if e["name"].startswith(video_id))
-    history = offline_stack.client("stepfunctions").get_execution_history(
-        executionArn=execution["executionArn"]
-    )["events"]
-    assert [e["type"] for e in history].count("TaskTimedOut") == 1
+    events = history(offline_stack, video_id)
+    assert [e["type"] for e in events].count("TaskTimedOut") == 1
     hung = [
         task
         for task in engine_hooks.launched_tasks()
