@@ -98,6 +98,10 @@ def deploy(
     s3, sqs, events = client("s3"), client("sqs"), client("events")
     for bucket in (names.uploads_bucket, names.media_bucket):
         s3.create_bucket(Bucket=bucket)
+    # Versioned, as on AWS (cdk/storage.py): a rejected source must lose every version.
+    s3.put_bucket_versioning(
+        Bucket=names.uploads_bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
     s3.put_bucket_cors(
         Bucket=names.uploads_bucket,
         CORSConfiguration={

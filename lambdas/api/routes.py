@@ -56,6 +56,7 @@ from lambdas.core.errors import (
     FieldError,
     InvalidVideoState,
     ServiceUnavailable,
+    UploadSizeMismatch,
     UploadTooLarge,
     VideoNotFound,
 )
@@ -306,7 +307,8 @@ def start_upload(
 @app.get(
     "/videos/<video_id>/upload/parts/<part_number>/url",
     security=OWNER,
-    summary="Uppy signPart: a presigned URL to PUT one part",
+    summary="Uppy signPart: a presigned URL to PUT one planned part (1..partCount), "
+    "signed for that part's exact size",
     responses=_responses(200, "Where to PUT the part", 400, 401, 404, 409),
 )
 def sign_part(
@@ -336,8 +338,9 @@ def list_parts(video_id: VideoId, upload_id: UploadIdQuery = None) -> list[PartB
 @app.post(
     "/videos/<video_id>/upload/complete",
     security=OWNER,
-    summary="Uppy completeMultipartUpload (or confirm a single PUT): the source is complete",
-    responses=_responses(200, "The uploaded video", 400, 401, 404, 409, 415),
+    summary="Uppy completeMultipartUpload (or confirm a single PUT): the source is complete "
+    "and its size is the declared one (otherwise it is deleted: 422 UPLOAD_SIZE_MISMATCH)",
+    responses=_responses(200, "The uploaded video", 400, 401, 404, 409, 415, 422),
 )
 def complete_upload(
     video_id: VideoId, request: Annotated[CompleteUploadRequest | None, Body()] = None
@@ -432,6 +435,7 @@ _STATUS_OF: dict[type[DomainError], HTTPStatus] = {
     InvalidVideoState: HTTPStatus.CONFLICT,
     FieldError: HTTPStatus.BAD_REQUEST,
     UploadTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    UploadSizeMismatch: HTTPStatus.UNPROCESSABLE_ENTITY,
     ServiceUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 

@@ -292,7 +292,8 @@ class PublicVideoDetail(PublicVideoBody):
 
 
 class SingleUploadBody(ApiModel):
-    """PUT the whole file to `url` with `headers`."""
+    """PUT the whole file, exactly `sizeBytes` bytes, to `url` with every one of `headers`
+    (all signed: another size, type or a second PUT once the source exists is refused)."""
 
     type: Literal["single"] = "single"
     method: Literal["PUT"] = "PUT"
@@ -306,8 +307,9 @@ class SingleUploadBody(ApiModel):
 
 
 class MultipartUploadBody(ApiModel):
-    """Upload parts of `partSizeBytes` (the last may be smaller; any size of at least 5 MiB
-    works) to URLs from GET .../upload/parts/{n}/url, then POST .../upload/complete."""
+    """Upload parts 1..`partCount`, each exactly `partSizeBytes` (the last one the rest), to
+    URLs from GET .../upload/parts/{n}/url (each signed for its part's size), then POST
+    .../upload/complete listing every part."""
 
     type: Literal["multipart"] = "multipart"
     upload_id: str

@@ -76,3 +76,19 @@ class ServiceUnavailable(DomainError):
     """A service the request depends on refused or failed; retrying later may work."""
 
     code = "SERVICE_UNAVAILABLE"
+
+
+class UploadSizeMismatch(DomainError):
+    """The stored source is not the size the video declared (HTTP 422). By the time this is
+    raised the source has been deleted and the video marked FAILED."""
+
+    code = "UPLOAD_SIZE_MISMATCH"
+
+    def __init__(self, video_id: str, *, declared: int, stored: int) -> None:
+        super().__init__(
+            f"the source uploaded for video {video_id} is {stored} bytes, but {declared} bytes "
+            "were declared; it has been deleted. Create the video again with the file's exact "
+            "size (sizeBytes) and upload that same file."
+        )
+        self.declared = declared
+        self.stored = stored

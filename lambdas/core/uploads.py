@@ -3,6 +3,13 @@ parts the client sends itself (resumable; the shapes fit Uppy's @uppy/aws-s3).
 
 The multipart upload's id lives on the video record; clients never choose a key or an
 upload id of their own, they only name the video.
+
+What S3 will accept is fixed when a URL is signed: the single PUT signs Content-Length (the
+declared size), Content-Type, `If-None-Match: *` (no overwrite once the source exists) and the
+pending tag; each part signs the Content-Length its place in the plan gives it, and only parts
+1..partCount can be signed. `complete` then checks the stored size, removes the pending tag
+(the uploads bucket's lifecycle expires sources still carrying it), and marks the video
+UPLOADED.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from lambdas.core.errors import (
     NoMultipartUpload,
     UploadAlreadyCompleted,
     UploadNotFinished,
+    UploadSizeMismatch,
     UploadTooLarge,
 )
 from lambdas.core.models import VideoRecord
@@ -33,10 +41,15 @@ from lambdas.core.status import VideoStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef, ObjectIdentifierTypeDef
 
 # S3's answers to a CompleteMultipartUpload whose part list does not fit what was uploaded
 _BAD_PART_LIST = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML"}
+# Every source is written with this tag and loses it when `complete` has checked it; the
+# uploads bucket expires tagged sources (cdk/constants.py names the same tag).
+PENDING_TAG_KEY, PENDING_TAG_VALUE = "upload", "pending"
+PENDING_TAGGING = f"{PENDING_TAG_KEY}={PENDING_TAG_VALUE}"
+_MISSING_PARTS_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -102,27 +115,81 @@ def part_size_for(size_bytes: int, preferred_bytes: int) -> int:
     return min(size, S3_MAX_PART_BYTES)
 
 
+def part_count_for(size_bytes: int, part_size_bytes: int) -> int:
+    return max(1, math.ceil(size_bytes / part_size_bytes))
+
+
+def planned_part_bytes(size_bytes: int, part_size_bytes: int, part_number: int) -> int:
+    """The exact size of one part of the plan: `part_size_bytes`, the last one the rest.
+    A number outside 1..part count is refused: no URL is ever signed for it."""
+    count = part_count_for(size_bytes, part_size_bytes)
+    if not 1 <= part_number <= count:
+        raise FieldError(
+            "part_number",
+            f"part {part_number} is outside this upload's plan: it has parts 1 to {count}",
+        )
+    if part_number < count:
+        return part_size_bytes
+    return size_bytes - (count - 1) * part_size_bytes
+
+
+def check_part_list(part_count: int, part_numbers: list[int]) -> None:
+    """Only every planned part, each once, assembles the declared size: refuse any other
+    list before S3 assembles it (the parts stay, so the client can send what is missing)."""
+    if len(set(part_numbers)) != len(part_numbers):
+        raise FieldError("parts", "each PartNumber may appear once")
+    listed = set(part_numbers)
+    beyond = sorted(n for n in listed if not 1 <= n <= part_count)
+    if beyond:
+        raise FieldError(
+            "parts", f"this upload has parts 1 to {part_count}; not in it: {_numbers(beyond)}"
+        )
+    missing = [n for n in range(1, part_count + 1) if n not in listed]
+    if missing:
+        raise FieldError(
+            "parts",
+            f"missing parts {_numbers(missing)}: upload them, then complete again "
+            f"listing all {part_count} parts",
+        )
+
+
+def _numbers(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:_MISSING_PARTS_SHOWN])
+    more = len(numbers) - _MISSING_PARTS_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
 def presign_put(s3: S3Client, policy: UploadPolicy, record: VideoRecord) -> SinglePut:
+    """Every header below is signed, so S3 refuses a body of another size or type, and a
+    second PUT once the source exists (412). Content-Length is the client's own to set
+    (browsers refuse it from scripts); the others it must send as given."""
     url = s3.generate_presigned_url(
         "put_object",
         Params={
             "Bucket": policy.bucket,
             "Key": record.source_key,
             "ContentType": record.content_type,
+            "ContentLength": int(record.size_bytes),
+            "IfNoneMatch": "*",
+            "Tagging": PENDING_TAGGING,
         },
         ExpiresIn=policy.url_ttl_seconds,
     )
     return SinglePut(
         url=url,
-        headers={"Content-Type": record.content_type},
+        headers={
+            "Content-Type": record.content_type,
+            "If-None-Match": "*",
+            "x-amz-tagging": PENDING_TAGGING,
+        },
         expires_in_seconds=policy.url_ttl_seconds,
     )
 
 
 def create_multipart_upload(s3: S3Client, policy: UploadPolicy, key: str, content_type: str) -> str:
-    return s3.create_multipart_upload(Bucket=policy.bucket, Key=key, ContentType=content_type)[
-        "UploadId"
-    ]
+    return s3.create_multipart_upload(
+        Bucket=policy.bucket, Key=key, ContentType=content_type, Tagging=PENDING_TAGGING
+    )["UploadId"]
 
 
 def multipart_plan(policy: UploadPolicy, record: VideoRecord, upload_id: str) -> MultipartPlan:
@@ -132,7 +199,7 @@ def multipart_plan(policy: UploadPolicy, record: VideoRecord, upload_id: str) ->
         upload_id=upload_id,
         key=record.source_key,
         part_size_bytes=part_size,
-        part_count=max(1, math.ceil(size / part_size)),
+        part_count=part_count_for(size, part_size),
         expires_in_seconds=policy.url_ttl_seconds,
     )
 
@@ -190,6 +257,7 @@ def sign_part(
     upload_id: str | None = None,
 ) -> SignedPart:
     active = _active_upload(record, upload_id)
+    plan = multipart_plan(policy, record, active)
     url = s3.generate_presigned_url(
         "upload_part",
         Params={
@@ -197,6 +265,10 @@ def sign_part(
             "Key": record.source_key,
             "UploadId": active,
             "PartNumber": part_number,
+            # signed: S3 refuses a part of any other size
+            "ContentLength": planned_part_bytes(
+                int(record.size_bytes), plan.part_size_bytes, part_number
+            ),
         },
         ExpiresIn=policy.url_ttl_seconds,
     )
@@ -237,18 +309,29 @@ def complete_upload(
     parts: list[PartToComplete] | None,
     upload_id: str | None = None,
 ) -> VideoRecord:
-    """Assembles a multipart upload (or checks a single PUT landed) and marks it UPLOADED."""
+    """Assembles a multipart upload (or checks a single PUT landed), checks the stored size
+    against the declared one, and marks the video UPLOADED.
+
+    A source of another size is deleted (every version) and the video ends FAILED with
+    UPLOAD_SIZE_MISMATCH: its object event may already have started the pipeline, so it
+    cannot honestly go back to waiting for a source."""
     if record.uploaded_at:
         raise UploadAlreadyCompleted(f"the upload of video {record.video_id} is already complete")
     if record.upload_id or upload_id:
         active = _active_upload(record, upload_id)
         if not parts:
             raise FieldError("parts", "list every uploaded part to complete a multipart upload")
+        plan = multipart_plan(policy, record, active)
+        check_part_list(plan.part_count, [p.part_number for p in parts])
         _complete_multipart(s3, policy, record, active, parts)
-    elif not _source_exists(s3, policy.bucket, record.source_key):
+    stored = _stored_size(s3, policy.bucket, record.source_key)
+    if stored is None:
         raise UploadNotFinished(
             f"video {record.video_id} has no source yet: PUT it to the upload URL first"
         )
+    if stored != int(record.size_bytes):
+        _reject_source(s3, policy.bucket, record, stored)
+    s3.delete_object_tagging(Bucket=policy.bucket, Key=record.source_key)  # keep it: checked
     return videos.mark_uploaded(record)
 
 
@@ -311,9 +394,6 @@ def _complete_multipart(
     upload_id: str,
     parts: list[PartToComplete],
 ) -> None:
-    numbers = [p.part_number for p in parts]
-    if len(set(numbers)) != len(numbers):
-        raise FieldError("parts", "each PartNumber may appear once")
     ordered: list[CompletedPartTypeDef] = [
         {"PartNumber": p.part_number, "ETag": p.etag}
         for p in sorted(parts, key=lambda p: p.part_number)
@@ -324,9 +404,36 @@ def _complete_multipart(
             Key=record.source_key,
             UploadId=upload_id,
             MultipartUpload={"Parts": ordered},
+            IfNoneMatch="*",  # never replace a source that is already there
         )
     except ClientError as error:
+        if _error_code(error) == "PreconditionFailed":
+            return  # a source is already stored: the size check decides about it
         raise _multipart_error(error, record) from error
+
+
+def _reject_source(s3: S3Client, bucket: str, record: VideoRecord, stored: int) -> None:
+    error = UploadSizeMismatch(record.video_id, declared=int(record.size_bytes), stored=stored)
+    delete_every_version(s3, bucket, record.source_key)
+    videos.mark_failed(record.video_id, error_code=error.code, error_message=str(error))
+    raise error
+
+
+def delete_every_version(s3: S3Client, bucket: str, key: str) -> None:
+    """The bucket is versioned: deleting only the key would leave the bytes as a noncurrent
+    version behind a delete marker."""
+    pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key)
+    for page in pages:
+        entries = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+        objects: list[ObjectIdentifierTypeDef] = [
+            {"Key": key, "VersionId": entry["VersionId"]}
+            for entry in entries
+            if entry.get("Key") == key and "VersionId" in entry
+        ]
+        if objects:
+            answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+            if answer.get("Errors"):
+                raise RuntimeError(f"could not delete every version of {key}: {answer['Errors']}")
 
 
 def _multipart_error(error: ClientError, record: VideoRecord) -> Exception:
@@ -343,13 +450,16 @@ def _multipart_error(error: ClientError, record: VideoRecord) -> Exception:
 
 
 def _source_exists(s3: S3Client, bucket: str, key: str) -> bool:
+    return _stored_size(s3, bucket, key) is not None
+
+
+def _stored_size(s3: S3Client, bucket: str, key: str) -> int | None:
     try:
-        s3.head_object(Bucket=bucket, Key=key)
+        return s3.head_object(Bucket=bucket, Key=key)["ContentLength"]
     except ClientError as error:
         if _error_code(error) in {"404", "NoSuchKey", "NotFound"}:
-            return False
+            return None
         raise
-    return True
 
 
 def _error_code(error: ClientError) -> str:
