@@ -74,7 +74,8 @@ def _up(args: argparse.Namespace) -> int:
         print(f"Web app  {webapp.url}  (sign in with any user name)")
         print(f"API      {stack.api_url}  (OpenAPI: {stack.api_url}/openapi.json)")
         print(f"CDN      {stack.cdn_url}  (signed URLs only)")
-        print(f"AWS      {stack.endpoint_url}  (moto: S3, DynamoDB, SQS, Step Functions, ECS)")
+        print(f"S3       {stack.s3_endpoint_url}  (moto's S3; presigned URLs checked)")
+        print(f"AWS      {stack.endpoint_url}  (moto: DynamoDB, SQS, Step Functions, ECS)")
         print("token    python -m local token --user alice")
         print("Ctrl-C stops the stack.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):

@@ -11,6 +11,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 ASL_PATH = REPO_ROOT / "stepfunctions" / "pipeline.asl.json"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
+# Every principal offline signs with these; the S3 front checks presigned URLs against them.
+ACCESS_KEY_ID = "local"
+SECRET_ACCESS_KEY = "local"
 
 
 JobStrategy = Literal["per_rung", "balanced"]
@@ -53,6 +56,7 @@ class OfflineConfig:
     moto_port: int = 0  # 0: pick a free port
     api_port: int = 0
     cdn_port: int = 0
+    s3_port: int = 0  # the S3 front before moto: every S3 request and presigned URL goes here
     cdn_key_pair_id: str = "KLOCALSTREAMFORGE"
     names: Names = field(default_factory=Names)
     x264_preset: str = "veryfast"

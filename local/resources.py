@@ -13,7 +13,14 @@ import boto3
 
 from lambdas.core.events import SOURCE as EVENT_SOURCE
 from lambdas.core.models import VideoRecord, use_table
-from local.config import ACCOUNT, ASL_PATH, REGION, OfflineConfig
+from local.config import (
+    ACCESS_KEY_ID,
+    ACCOUNT,
+    ASL_PATH,
+    REGION,
+    SECRET_ACCESS_KEY,
+    OfflineConfig,
+)
 
 LAMBDA_HANDLERS = {
     "api_function": "lambdas.api.handler.lambda_handler",
@@ -87,13 +94,15 @@ def deploy(
     endpoint_url: str,
     config: OfflineConfig,
     *,
+    s3_endpoint_url: str,
     cdn_domain: str,
     cdn_private_key_pem: str,
 ) -> Deployed:
     names = config.names
 
     def client(service: str) -> Any:
-        return session.client(service, endpoint_url=endpoint_url, region_name=REGION)  # type: ignore[call-overload]
+        endpoint = s3_endpoint_url if service == "s3" else endpoint_url
+        return session.client(service, endpoint_url=endpoint, region_name=REGION)  # type: ignore[call-overload]
 
     s3, sqs, events = client("s3"), client("sqs"), client("events")
     for bucket in (names.uploads_bucket, names.media_bucket):
@@ -205,10 +214,12 @@ def deploy(
                 "environment": [
                     {"name": "UPLOADS_BUCKET", "value": names.uploads_bucket},
                     {"name": "MEDIA_BUCKET", "value": names.media_bucket},
-                    # offline the "task role" is moto's test credentials at the local endpoint
+                    # offline the "task role" is moto's test credentials at the local endpoint;
+                    # S3 (and the source URL the transcoder presigns for FFmpeg) via the front
                     {"name": "AWS_ENDPOINT_URL", "value": endpoint_url},
-                    {"name": "AWS_ACCESS_KEY_ID", "value": "local"},
-                    {"name": "AWS_SECRET_ACCESS_KEY", "value": "local"},
+                    {"name": "AWS_ENDPOINT_URL_S3", "value": s3_endpoint_url},
+                    {"name": "AWS_ACCESS_KEY_ID", "value": ACCESS_KEY_ID},
+                    {"name": "AWS_SECRET_ACCESS_KEY", "value": SECRET_ACCESS_KEY},
                     {"name": "AWS_DEFAULT_REGION", "value": REGION},
                     {"name": "AWS_REGION", "value": REGION},
                 ],

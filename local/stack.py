@@ -1,5 +1,6 @@
-"""The offline stack: moto as the AWS endpoint, the workflow in moto's interpreter, the API
-behind the gateway emulator. Start it, use it over HTTP, stop it."""
+"""The offline stack: moto as the AWS endpoint (S3 behind a front that checks presigned URLs),
+the workflow in moto's interpreter, the API behind the gateway emulator. Start it, use it over
+HTTP, stop it."""
 
 from __future__ import annotations
 
@@ -21,9 +22,17 @@ from lambdas.pipeline.clients import pipeline_adapters
 from local import engine_hooks
 from local.auth import LocalIssuer, load_or_create_rsa_key, private_key_pem
 from local.cdn import CdnServer, SignedUrlVerifier
-from local.config import REGION, JobStrategy, OfflineConfig, free_port
+from local.config import (
+    ACCESS_KEY_ID,
+    REGION,
+    SECRET_ACCESS_KEY,
+    JobStrategy,
+    OfflineConfig,
+    free_port,
+)
 from local.gateway import GatewayServer
 from local.resources import Deployed, api_environment, deploy, function_environment
+from local.s3front import PresignedVerifier, S3FrontServer
 from local.upload_events import UploadEventPump
 
 log = logging.getLogger("streamforge.local")
@@ -35,12 +44,14 @@ class OfflineStack:
     def __init__(self, config: OfflineConfig | None = None):
         self.config = config or OfflineConfig()
         self.endpoint_url = ""
+        self.s3_endpoint_url = ""
         self.deployed: Deployed | None = None
         self.issuer = LocalIssuer(self.config.state_dir / "jwt-signing-key.pem")
         self._moto: ThreadedMotoServer | None = None
         self._pump: UploadEventPump | None = None
         self.gateway: GatewayServer | None = None
         self.cdn: CdnServer | None = None
+        self.s3_front: S3FrontServer | None = None
         self._video_events: list[dict[str, Any]] = []
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -49,13 +60,23 @@ class OfflineStack:
         config = self.config
         port = config.moto_port or free_port()
         self.endpoint_url = f"http://{config.host}:{port}"
-        # In-process handlers and moto's own clients reach AWS through these, as on Lambda.
+        # moto checks no presigned URL: S3 requests go through a front that does, as S3 would.
+        self.s3_front = S3FrontServer(
+            self.endpoint_url,
+            PresignedVerifier({ACCESS_KEY_ID: SECRET_ACCESS_KEY}, REGION),
+            host=config.host,
+            port=config.s3_port,
+        )
+        self.s3_endpoint_url = self.s3_front.url
+        # In-process handlers and moto's own clients reach AWS through these, as on Lambda;
+        # botocore takes the S3 one for S3 clients and the URLs they presign.
         os.environ.update(
             {
                 "MOTO_PORT": str(port),
                 "AWS_ENDPOINT_URL": self.endpoint_url,
-                "AWS_ACCESS_KEY_ID": "local",
-                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_ENDPOINT_URL_S3": self.s3_endpoint_url,
+                "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+                "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
                 "AWS_DEFAULT_REGION": REGION,
                 "AWS_REGION": REGION,
                 **function_environment(config),
@@ -65,6 +86,7 @@ class OfflineStack:
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         self._moto = ThreadedMotoServer(ip_address=config.host, port=port, verbose=False)
         self._moto.start()
+        self.s3_front.start()
         engine_hooks.install(
             engine_hooks.TaskLauncher(
                 endpoint_url=self.endpoint_url,
@@ -87,6 +109,7 @@ class OfflineStack:
             boto3.Session(),
             self.endpoint_url,
             config,
+            s3_endpoint_url=self.s3_endpoint_url,
             cdn_domain=self.cdn.domain,
             cdn_private_key_pem=private_key_pem(cdn_key),
         )
@@ -107,9 +130,10 @@ class OfflineStack:
         )
         self.gateway.start()
         log.info(
-            "offline stack up: api %s, cdn %s, aws %s",
+            "offline stack up: api %s, cdn %s, s3 %s, aws %s",
             self.gateway.url,
             self.cdn.url,
+            self.s3_endpoint_url,
             self.endpoint_url,
         )
         return self
@@ -123,6 +147,8 @@ class OfflineStack:
             self.gateway.stop()
         if self.cdn:
             self.cdn.stop()
+        if self.s3_front:
+            self.s3_front.stop()
         if self._moto:
             self._moto.stop()
 
@@ -169,7 +195,8 @@ class OfflineStack:
         pipeline_adapters.cache_clear()  # holds the pipeline functions' settings
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=REGION)  # type: ignore[call-overload]
+        endpoint = self.s3_endpoint_url if service == "s3" else self.endpoint_url
+        return boto3.client(service, endpoint_url=endpoint, region_name=REGION)  # type: ignore[call-overload]
 
     def token(self, user: str) -> str:
         return self.issuer.issue(user)

@@ -28,6 +28,8 @@ def aws_env(endpoint: str) -> dict[str, str]:
     """Environment variables that point any boto3 client, in any process, at `endpoint`."""
     return {
         "AWS_ENDPOINT_URL": endpoint,
+        # S3 too: a value left by an offline stack in this process would otherwise win
+        "AWS_ENDPOINT_URL_S3": endpoint,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
