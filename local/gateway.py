@@ -16,11 +16,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from local import iam_audit
 from local.auth import InvalidToken, LocalIssuer
 from local.engine_hooks import LocalLambdaContext
 from local.loopback import LoopbackServer, QuietHandler
@@ -28,11 +30,16 @@ from local.loopback import LoopbackServer, QuietHandler
 log = logging.getLogger("streamforge.local.gateway")
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
-PUBLIC_ROUTES = (
-    re.compile(r"^GET /catalog(/.*)?$"),
-    re.compile(r"^GET /openapi\.json$"),
+# The routes cdk/api.py gives the HTTP API, as its route keys (a test compares them with the
+# synthesized template). A request no route matches gets the HTTP API's own 404, whatever
+# its method, before any authorizer runs.
+OWNER_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+OWNER_ROUTES = tuple(
+    f"{method} {path}" for path in ("/videos", "/videos/{proxy+}") for method in OWNER_METHODS
 )
-PROTECTED_PREFIXES = ("/videos",)
+PUBLIC_ROUTES = ("GET /catalog", "GET /catalog/{proxy+}", "GET /openapi.json")
+GREEDY = "{proxy+}"
+NOT_FOUND = {"message": "Not Found"}
 CORS_METHODS = "GET,POST,PUT,PATCH,DELETE,OPTIONS"
 CORS_HEADERS = "authorization,content-type,idempotency-key"
 
@@ -40,6 +47,7 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 def build_event(  # noqa: PLR0917 - one argument per part of the request
+    route_key: str,
     method: str,
     raw_path: str,
     query: str,
@@ -66,7 +74,7 @@ def build_event(  # noqa: PLR0917 - one argument per part of the request
             "userAgent": headers.get("user-agent", ""),
         },
         "requestId": str(uuid.uuid4()),
-        "routeKey": "$default",
+        "routeKey": route_key,
         "stage": "$default",
         "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
         "timeEpoch": int(now * 1000),
@@ -77,7 +85,7 @@ def build_event(  # noqa: PLR0917 - one argument per part of the request
         }
     return {
         "version": "2.0",
-        "routeKey": "$default",
+        "routeKey": route_key,
         "rawPath": raw_path,
         "rawQueryString": query,
         "headers": headers,
@@ -101,9 +109,26 @@ def _is_utf8(body: bytes) -> bool:
     return True
 
 
-def requires_token(method: str, path: str) -> bool:
-    route = f"{method} {path}"
-    return not any(pattern.match(route) for pattern in PUBLIC_ROUTES)
+@dataclass(frozen=True)
+class Route:
+    key: str  # "GET /videos/{proxy+}", as in the template
+    needs_token: bool
+
+    @property
+    def pattern(self) -> re.Pattern[str]:  # of "METHOD /path"
+        # A greedy path variable ({proxy+}) matches one or more whole segments.
+        return re.compile(re.escape(self.key).replace(re.escape(GREEDY), "[^/].*"))
+
+
+ROUTES = (
+    *(Route(key, needs_token=True) for key in OWNER_ROUTES),
+    *(Route(key, needs_token=False) for key in PUBLIC_ROUTES),
+)
+
+
+def match_route(method: str, path: str) -> Route | None:
+    request = f"{method} {path}"
+    return next((route for route in ROUTES if route.pattern.fullmatch(request)), None)
 
 
 class GatewayServer(LoopbackServer):
@@ -129,7 +154,7 @@ class GatewayServer(LoopbackServer):
             invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:streamforge-api",
             timeout_seconds=30,
         )
-        with self._invoke_lock:
+        with self._invoke_lock, iam_audit.acting_as(context.function_name):
             return self._handler(event, context)
 
     def _request_handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -176,7 +201,17 @@ class GatewayServer(LoopbackServer):
 
             def _handle(self) -> None:
                 parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
+                route = match_route(self.command, parts.path)
+                if route is None:
+                    self._send_json(HTTPStatus.NOT_FOUND, NOT_FOUND)
+                    self.close_connection = True  # an unread body must not become a request
+                    return
+                length_header = self.headers.get("Content-Length") or "0"
+                if not length_header.isdigit():
+                    self._send_json(HTTPStatus.BAD_REQUEST, {"message": "Bad Request"})
+                    self.close_connection = True
+                    return
+                length = int(length_header)
                 if length > MAX_BODY_BYTES:
                     self._send_json(
                         HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": "Request too long"}
@@ -185,12 +220,13 @@ class GatewayServer(LoopbackServer):
                     return
                 body = self.rfile.read(length) if length else b""
                 claims = None
-                if requires_token(self.command, parts.path):
+                if route.needs_token:
                     claims = self._authorize()
                     if claims is None:
                         return
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 event = build_event(
+                    route.key,
                     self.command,
                     parts.path,
                     parts.query,
@@ -233,6 +269,11 @@ class GatewayServer(LoopbackServer):
                     headers[name] = ", ".join(str(v) for v in values)
                 self._send(int(response.get("statusCode", 200)), headers, body)
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
+            def __getattr__(self, name: str) -> Any:
+                # http.server looks up do_<METHOD> and answers a missing one with its own
+                # 501 page; every method but OPTIONS (CORS, above) goes through the routes.
+                if name.startswith("do_"):
+                    return self._handle
+                raise AttributeError(name)
 
         return RequestHandler

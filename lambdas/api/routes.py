@@ -13,7 +13,7 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import UnauthorizedError
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, UnauthorizedError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -27,6 +27,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
+from lambdas.api.bodies import read_json_bodies_only
 from lambdas.api.dependencies import ApiDependencies, get_dependencies
 from lambdas.api.schemas import (
     AuthorizerError,
@@ -66,6 +67,7 @@ from lambdas.core.settings import S3_MAX_PARTS
 from lambdas.core.status import VideoStatus
 
 app = APIGatewayHttpResolver(enable_validation=True)
+read_json_bodies_only(app)
 app.configure_openapi(
     title="StreamForge API",
     version="1.0.0",
@@ -446,6 +448,13 @@ def _error(status: HTTPStatus, code: str, message: str, **extra: Any) -> Respons
         content_type=content_types.APPLICATION_JSON,
         body={"code": code, "message": message, **extra},
     )
+
+
+@app.not_found
+def _no_such_route(error: NotFoundError) -> Response[Any]:
+    # A method the HTTP API routes to the function but no route here serves (PUT /videos/x).
+    event = app.current_event
+    return _error(HTTPStatus.NOT_FOUND, "NOT_FOUND", f"no route {event.http_method} {event.path}")
 
 
 @app.exception_handler(RequestValidationError)

@@ -15,6 +15,7 @@ from aws_cdk.assertions import Annotations, Match, Template
 from cdk.nag import logical_id
 from cdk.settings import Settings
 from cdk.web import WebApp
+from local import gateway
 from tests.infrastructure.conftest import Synthesized
 
 
@@ -40,6 +41,16 @@ def test_owner_routes_need_a_jwt_and_public_routes_do_not(synthesized: Synthesiz
         assert routes[key].get("AuthorizationType", "NONE") == "NONE", key
     # No OPTIONS or ANY route: API Gateway answers CORS preflights itself.
     assert not [key for key in routes if key.startswith(("OPTIONS", "ANY"))]
+
+
+def test_the_offline_gateway_routes_exactly_what_the_http_api_routes(
+    synthesized: Synthesized,
+) -> None:
+    routes = _routes(synthesized)
+    emulated = {route.key: route for route in gateway.ROUTES}
+    assert set(emulated) == set(routes)
+    for key, route in emulated.items():
+        assert route.needs_token == (routes[key].get("AuthorizationType") == "JWT"), key
 
 
 def test_the_authorizer_trusts_the_user_pool_for_the_web_client(
