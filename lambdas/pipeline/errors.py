@@ -30,6 +30,10 @@ class SourceTooLarge(MediaRejected):
     code = "SOURCE_TOO_LARGE"
 
 
+class SourceTimeout(MediaRejected):
+    code = "SOURCE_TIMEOUT"
+
+
 REJECTIONS: dict[str, type[MediaRejected]] = {
     cls.__name__: cls
     for cls in (
@@ -40,5 +44,6 @@ REJECTIONS: dict[str, type[MediaRejected]] = {
         UnusableVideo,
         SourceMissing,
         SourceTooLarge,
+        SourceTimeout,
     )
 }

@@ -1,22 +1,89 @@
-"""What ffprobe says about a source, reduced to what planning needs (pure functions)."""
+"""What ffprobe says about a source, reduced to what planning needs (pure functions); and
+what FFmpeg is allowed to open while reading it."""
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
 from lambdas.pipeline.contract import Transfer
-from lambdas.pipeline.errors import NotAVideo, NoVideoStream, UnusableVideo
+from lambdas.pipeline.errors import (
+    IncompleteFile,
+    MediaRejected,
+    NotAVideo,
+    NoVideoStream,
+    UnusableVideo,
+)
 
-# Demuxers and "video" codecs that ffprobe offers for things that are not videos.
-_NOT_VIDEO_FORMATS = {"tty", "image2", "lrc", "srt", "webvtt", "ass", "mpjpeg"}
-_NOT_VIDEO_CODECS = {"ansi", "bintext", "xbin", "idf", "adf", "png", "mjpeg", "bmp", "gif"}
+# The demuxers StreamForge reads, by FFmpeg's names (`ffmpeg -demuxers`); none of them opens
+# another file or URL (mov's external data references stay off, FFmpeg's default). Playlists
+# (hls, dash), lists (concat), image sequences (image2) and everything else are refused
+# before a byte of them is followed. transcoder_image/transcoder/command.py holds the same
+# list (tests/unit/test_transcoder_command.py keeps them equal).
+ACCEPTED_DEMUXERS = (
+    "mov,mp4,m4a,3gp,3g2,mj2",  # MP4, MOV, M4V, 3GP
+    "matroska,webm",
+    "avi",
+    "mpegts",  # .ts, .m2ts
+    "mpeg",  # MPEG-PS: .mpg, .vob
+    "flv",
+    "asf",  # .wmv
+    "ogg",  # .ogv
+    "mxf",
+)
+# What reading the source needs: a presigned https URL goes through tls and tcp; http (the
+# offline endpoint) through tcp; a local path (tools, tests) is a file. Never concat, subfile,
+# data, crypto or hls, so nothing can point FFmpeg elsewhere.
+_PROTOCOLS = {"https": "https,tls,tcp", "http": "http,tcp", "": "file"}
+
+# What a refused format is, for the person who uploaded it; a list or playlist points
+# elsewhere, which StreamForge never follows.
+_REFUSED_FORMATS: dict[str, tuple[str, bool]] = {
+    "hls": ("an HLS playlist", True),
+    "dash": ("a DASH manifest", True),
+    "webm_dash_manifest": ("a DASH manifest", True),
+    "concat": ("an FFmpeg concat list", True),
+    "srt": ("a subtitle file (SubRip)", False),
+    "webvtt": ("a subtitle file (WebVTT)", False),
+    "ass": ("a subtitle file (ASS)", False),
+    "lrc": ("a lyrics file (LRC)", False),
+    "tty": ("a text file", False),
+    "image2": ("an image", False),
+    "png_pipe": ("an image (PNG)", False),
+    "jpeg_pipe": ("an image (JPEG)", False),
+    "gif": ("an image (GIF)", False),
+    "mp3": ("an audio file (MP3)", False),
+    "wav": ("an audio file (WAV)", False),
+    "flac": ("an audio file (FLAC)", False),
+    "aac": ("an audio file (AAC)", False),
+}
+_NOT_ON_WHITELIST = re.compile(r"\[([\w,]+) @ [^\]]*\] Format not on whitelist")
+_SRT_CUE = re.compile(rb"^\s*\d+\s*\r?\n\s*\d{1,2}:\d{2}:\d{2}[,.]\d{3}\s*-->", re.MULTILINE)
+_CONCAT_LINE = re.compile(rb"^\s*file\s+['\"]?\S", re.MULTILINE)
+
 _FALLBACK_FRAME_RATE = 30.0
+# A declared duration counts as confirmed when packets are read this close to its end.
+DURATION_TOLERANCE_SECONDS = 2.0
 # ffprobe's field_order for interlaced video (top/bottom field first, and coded orders)
 _INTERLACED_FIELD_ORDERS = {"tt", "bb", "tb", "bt"}
 _HDR_TRANSFERS: dict[str, Transfer] = {"smpte2084": "pq", "arib-std-b67": "hlg"}
+
+
+def input_safety_options(url: str) -> list[str]:
+    """FFmpeg/ffprobe input options that let it open the source and nothing else: the
+    protocols its URL needs (by scheme, so offline http and AWS https take one path) and
+    the accepted demuxers. Both lists are inherited by every nested open."""
+    scheme = urlsplit(url).scheme.lower()  # "concat:a|b" too: FFmpeg reads it as a protocol
+    if scheme not in _PROTOCOLS:
+        raise ValueError(f"no protocol allow-list for a {scheme!r} source")
+    return [
+        "-protocol_whitelist", _PROTOCOLS[scheme],
+        "-format_whitelist", ",".join(ACCEPTED_DEMUXERS),
+    ]  # fmt: skip
 
 
 class SourceInfo(BaseModel):
@@ -46,22 +113,14 @@ def parse_ffprobe(report: dict[str, Any], size_bytes: int) -> SourceInfo:
         if s.get("codec_type") == "video" and not s.get("disposition", {}).get("attached_pic")
     ]
     audios = [s for s in streams if s.get("codec_type") == "audio"]
-    if format_name in _NOT_VIDEO_FORMATS or format_name.endswith("_pipe"):
-        raise NotAVideo(
-            f"The uploaded file is not a video (it was read as '{format_name}'). "
-            "Upload a video file such as MP4, MOV, MKV or WebM."
-        )
+    if format_name not in ACCEPTED_DEMUXERS:
+        raise not_a_video(describe_format(format_name))
     if not videos:
         kind = "audio only" if audios else "no audio or video streams"
         raise NoVideoStream(
             f"The uploaded file has no video stream ({kind}). Upload a file that contains video."
         )
     video = videos[0]
-    if video.get("codec_name") in _NOT_VIDEO_CODECS:
-        raise NotAVideo(
-            f"The uploaded file is a still image or text ({video.get('codec_name')}), not a video. "
-            "Upload a video file such as MP4, MOV, MKV or WebM."
-        )
     width, height = int(video.get("width") or 0), int(video.get("height") or 0)
     if width <= 0 or height <= 0:
         raise UnusableVideo(
@@ -89,6 +148,100 @@ def parse_ffprobe(report: dict[str, Any], size_bytes: int) -> SourceInfo:
         bit_depth=_bit_depth(video),
         audio_stream=_default_audio(audios),
     )
+
+
+def describe_format(format_name: str) -> tuple[str, bool]:
+    """(what a refused demuxer's input is, whether it points at other files)."""
+    return _REFUSED_FORMATS.get(format_name, (f"a file FFmpeg reads as '{format_name}'", False))
+
+
+def sniff(head: bytes) -> tuple[str, bool] | None:
+    """What the first bytes of a file say it is, for the kinds that point FFmpeg elsewhere
+    or that people mistake for videos; None for anything else."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"#EXTM3U"):
+        master = b"#EXT-X-STREAM-INF" in text or b"#EXT-X-MEDIA:" in text
+        return ("an HLS master playlist" if master else "an HLS playlist", True)
+    checks = (
+        (b"<MPD" in text[:2048], "dash"),
+        (text.startswith(b"ffconcat") or bool(_CONCAT_LINE.match(text)), "concat"),
+        (text.startswith(b"WEBVTT"), "webvtt"),
+        (bool(_SRT_CUE.match(text)), "srt"),
+        (head.startswith(b"\x89PNG"), "png_pipe"),
+        (head.startswith(b"\xff\xd8\xff"), "jpeg_pipe"),
+        (head.startswith(b"GIF8"), "gif"),
+    )
+    return next((_REFUSED_FORMATS[kind] for matched, kind in checks if matched), None)
+
+
+def not_a_video(kind: tuple[str, bool]) -> NotAVideo:
+    what, points_elsewhere = kind
+    hint = (
+        " StreamForge never fetches what a playlist or list points to: upload the video "
+        "file itself, such as MP4, MOV, MKV or WebM."
+        if points_elsewhere
+        else " Upload a video file such as MP4, MOV, MKV or WebM."
+    )
+    return NotAVideo(f"The uploaded file is {what}, not a video.{hint}")
+
+
+def unreadable(stderr: str, head: bytes) -> MediaRejected:
+    """Why ffprobe could not open a source, from its log and the file's first bytes."""
+    kind = sniff(head)
+    refused = _NOT_ON_WHITELIST.search(stderr)
+    if kind is None and refused:
+        kind = describe_format(refused.group(1))
+    if kind is not None:
+        return not_a_video(kind)
+    if "moov atom not found" in stderr:
+        return IncompleteFile(
+            "The file is incomplete: its index (the MP4 'moov' box) is missing, which "
+            "happens when a recording or an upload is cut short. Upload the complete file, "
+            "or re-export it."
+        )
+    reason = (stderr.strip().splitlines() or ["unreadable"])[-1]
+    reason = reason.split(": ", 1)[-1] if "://" in reason else reason  # no presigned URL
+    return NotAVideo(
+        f"The uploaded file is not a video StreamForge can read ({reason}). "
+        "Upload a video file such as MP4, MOV, MKV or WebM."
+    )
+
+
+def start_seconds(report: dict[str, Any]) -> float:
+    """The container's first timestamp (an MPEG-TS often starts at 1.4 s, or anywhere)."""
+    try:
+        return float(report.get("format", {}).get("start_time", 0) or 0)
+    except ValueError:
+        return 0.0
+
+
+def verified_duration(
+    declared: float,
+    start: float,
+    end_packets: list[dict[str, Any]],
+    first_frames: list[dict[str, Any]],
+) -> float:
+    """The duration to plan with: the declared one if packets were read to within
+    DURATION_TOLERANCE_SECONDS of its end (`end_packets`, read after seeking there: a
+    backward seek lands on the last keyframe that exists, so a header claiming more than
+    the data holds shows the data's real end); otherwise the furthest point seen decoding
+    (those packets, or the first frames), which a crafted header cannot raise."""
+    reached = max((_end(packet) for packet in end_packets), default=0.0)
+    if reached - start >= declared - DURATION_TOLERANCE_SECONDS:
+        return declared
+    decoded = max((_end(frame) for frame in first_frames), default=0.0)
+    return round(max(reached, decoded) - start, 3)
+
+
+def _end(entry: dict[str, Any]) -> float:
+    """Where a packet or frame ends; FFmpeg 5 names a frame's duration pkt_duration_time,
+    FFmpeg 6 duration_time (both are asked for)."""
+    time = entry.get("pts_time", entry.get("best_effort_timestamp_time"))
+    duration = entry.get("duration_time", entry.get("pkt_duration_time"))
+    try:
+        return float(time or 0) + float(duration or 0)
+    except ValueError:
+        return 0.0
 
 
 def _bit_depth(video: dict[str, Any]) -> int:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from lambdas.pipeline import source as probe_source_rules
 from transcoder.codecs import (
     avc1_codec,
     codec_string,
@@ -25,6 +26,7 @@ from transcoder.command import (
     concat_target,
     frame_rate_arg,
     gop_frames,
+    input_safety_options,
 )
 from transcoder.contract import AudioRendition, SourceHints, ThumbnailsRendition, TranscodeJob
 from transcoder.ffmpeg_log import scan
@@ -37,6 +39,7 @@ from transcoder.playlist import (
 )
 from transcoder.runner import redact
 from transcoder.storage import content_type
+from transcoder.thumbnails import build_thumbnails_command
 
 OUT = Path("/work/out")
 URL = "https://uploads.s3.amazonaws.com/v1/source.mov?X-Amz-Signature=abc"
@@ -57,6 +60,7 @@ def video_job(**changes: Any) -> TranscodeJob:
     job: dict[str, Any] = {
         "video_id": "v1",
         "source_key": "v1/source.mov",
+        "source_version": "1",
         "output_prefix": "v1/hls/720p/",
         "segment_seconds": 4,
         "gop_seconds": 2.0,
@@ -78,6 +82,7 @@ def audio_job(audio_stream: int = 0) -> TranscodeJob:
     return TranscodeJob(
         video_id="v1",
         source_key="v1/source.mov",
+        source_version="1",
         output_prefix="v1/hls/audio/",
         source=SourceHints(audio_stream=audio_stream),
         rendition=AudioRendition(bitrate_kbps=96, channels=2, sample_rate=44100),
@@ -179,6 +184,7 @@ def test_a_thumbnails_job_is_not_an_hls_rendition() -> None:
     job = TranscodeJob(
         video_id="v1",
         source_key="v1/source.mov",
+        source_version="1",
         output_prefix="v1/thumbs/",
         rendition=ThumbnailsRendition(
             duration_seconds=3,
@@ -280,6 +286,47 @@ def test_http_sources_reconnect_and_local_files_get_no_http_options() -> None:
     assert option(remote, "-reconnect_delay_max") == "5"
     assert remote.index("-reconnect") < remote.index("-i")  # an input option
     assert not any(arg.startswith(("-reconnect", "-rw_timeout")) for arg in local)
+
+
+def before_input(command: list[str]) -> list[str]:
+    return command[: command.index("-i")]
+
+
+def test_every_command_that_reads_the_upload_limits_what_ffmpeg_may_open() -> None:
+    thumbnails = TranscodeJob(
+        video_id="v1",
+        source_key="v1/source.mov",
+        source_version="1",
+        output_prefix="v1/thumbs/",
+        rendition=ThumbnailsRendition(
+            duration_seconds=3, poster_width=640, poster_height=360, tile_width=160,
+            tile_height=90, tile_interval_seconds=1, columns=3, rows=1,
+        ),
+    )  # fmt: skip
+    commands = {
+        "rendition": build_ffmpeg_command(video_job(), URL, OUT),
+        "grouped": build_job_command(grouped_job(), URL, OUT),
+        "thumbnails": build_thumbnails_command(thumbnails, URL, OUT, Path("/work/tmp")),
+    }
+
+    for name, command in commands.items():
+        inputs = before_input(command)
+        assert option(inputs, "-protocol_whitelist") == "https,tls,tcp", name
+        assert option(inputs, "-format_whitelist").startswith("mov,mp4,m4a,3gp,3g2,mj2,"), name
+
+
+@pytest.mark.parametrize(
+    "url", [URL, "http://127.0.0.1:5000/uploads/v1/source?X-Amz-Signature=1", "img%03d.png"]
+)
+def test_the_transcoders_allow_lists_are_the_probes(url: str) -> None:
+    # Two packages, one rule: the transcoder image cannot import the probe's module.
+    assert input_safety_options(url) == probe_source_rules.input_safety_options(url)
+
+
+@pytest.mark.parametrize("url", ["concat:/a.mp4|/b.mp4", "subfile:,,start,0,end,0,,:/a", "data:,x"])
+def test_a_source_that_is_itself_a_protocol_trick_is_refused(url: str) -> None:
+    with pytest.raises(UnsupportedJobError, match="no protocol allow-list"):
+        build_ffmpeg_command(video_job(), url, OUT)
 
 
 @pytest.mark.parametrize("job", [video_job(), audio_job()], ids=["video", "audio"])

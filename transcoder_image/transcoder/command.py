@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from transcoder.contract import (
     AudioRendition,
@@ -47,6 +48,24 @@ _HTTP_INPUT_OPTIONS = (
     "-reconnect_delay_max", "5",
     "-rw_timeout", "30000000",
 )  # fmt: skip
+
+
+# The demuxers and protocols FFmpeg may use to read a source: the same lists as the probe's
+# (lambdas/pipeline/source.py, which says why; tests/unit/test_transcoder_command.py keeps
+# them equal). No playlist, list or image-sequence demuxer, and no protocol but the one the
+# source's URL needs, so an upload cannot make FFmpeg open anything else.
+ACCEPTED_DEMUXERS = (
+    "mov,mp4,m4a,3gp,3g2,mj2",
+    "matroska,webm",
+    "avi",
+    "mpegts",
+    "mpeg",
+    "flv",
+    "asf",
+    "ogg",
+    "mxf",
+)
+_PROTOCOLS = {"https": "https,tls,tcp", "http": "http,tcp", "": "file"}
 
 
 class UnsupportedJobError(ValueError):
@@ -166,8 +185,22 @@ def _take_option(arguments: list[str], option: str) -> str:
 
 
 def input_options(input_url: str) -> list[str]:
-    """Reconnect options for HTTP(S) sources; FFmpeg rejects them for local files."""
-    return list(_HTTP_INPUT_OPTIONS) if input_url.startswith(("http://", "https://")) else []
+    """What FFmpeg may open for this source, and reconnect options for HTTP(S) sources
+    (FFmpeg rejects them for local files)."""
+    reconnect = input_url.startswith(("http://", "https://"))
+    return [*input_safety_options(input_url), *(_HTTP_INPUT_OPTIONS if reconnect else ())]
+
+
+def input_safety_options(url: str) -> list[str]:
+    """Only the protocols the source's URL needs (by scheme: https on AWS, http offline,
+    a file for local runs) and only the accepted demuxers; nested opens inherit both."""
+    scheme = urlsplit(url).scheme.lower()  # "concat:a|b" too: FFmpeg reads it as a protocol
+    if scheme not in _PROTOCOLS:
+        raise UnsupportedJobError(f"no protocol allow-list for a {scheme!r} source")
+    return [
+        "-protocol_whitelist", _PROTOCOLS[scheme],
+        "-format_whitelist", ",".join(ACCEPTED_DEMUXERS),
+    ]  # fmt: skip
 
 
 def video_options(
@@ -284,7 +317,9 @@ def hls_options(segment_seconds: int, out_dir: Path) -> list[str]:
 
 
 def build_probe_command(target: str, *, ffprobe: str = "ffprobe") -> list[str]:
-    """ffprobe's stream description as JSON, with extradata (the decoder configuration)."""
+    """ffprobe's stream description as JSON, with extradata (the decoder configuration).
+    It reads the transcoder's own outputs (a `concat_target` of local files), never the
+    upload, so it needs the concat protocol the source's allow-list refuses."""
     return [ffprobe, "-v", "error", "-show_streams", "-show_data", "-of", "json", target]
 
 
