@@ -171,6 +171,14 @@ class Api(Construct):
             ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
             [sources],
         )
+        # Sources are written tagged pending; `complete` removes the tag, or deletes every
+        # version of a source whose size is not the declared one.
+        allow(
+            function,
+            ["s3:PutObjectTagging", "s3:DeleteObjectTagging", "s3:DeleteObjectVersion"],
+            [sources],
+        )
+        allow(function, ["s3:ListBucketVersions"], [storage.uploads.bucket_arn])
         allow(function, ["s3:GetObject", "s3:DeleteObject"], [storage.uploads.arn_for_objects("*")])
         # Deleting a video lists and removes its source and media; listing also makes a
         # missing object a 404 (not a 403) when completing or reprocessing.

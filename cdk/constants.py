@@ -34,6 +34,8 @@ BY_OWNER_INDEX = "by_owner"
 PUBLIC_CATALOG_INDEX = "public_catalog"
 UPLOAD_SOURCE_SUFFIX = "/source"  # uploads are stored at `{videoId}/source`
 UPLOAD_SOURCE_PATTERN = "*/source"
+# Sources carry this tag until `complete` has checked them (lambdas/core/uploads.py)
+PENDING_UPLOAD_TAG = ("upload", "pending")
 
 # The rule Step Functions manages for `ecs:runTask.sync`; its role must be allowed to
 # create it and point it at the execution.

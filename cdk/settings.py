@@ -81,6 +81,8 @@ class Settings(BaseModel):
     # Uploads
     max_upload_bytes: int = Field(default=50 * 1024**3, gt=0, le=5 * 1024**4)
     source_expiry_days: int | None = Field(default=None, ge=1)
+    # Parts never assembled, and sources never confirmed by `complete`, go after this long
+    unfinished_upload_days: int = Field(default=1, ge=1, le=365)
     # Browsers
     allowed_origins: tuple[str, ...] = ()  # besides the web app's own CloudFront origin
     self_sign_up: bool = False

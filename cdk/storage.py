@@ -8,6 +8,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from cdk import constants
 from cdk.nag import acknowledge
 from cdk.settings import Settings
 
@@ -36,8 +37,13 @@ class Storage(Construct):
             "This is the access-log bucket; logging it into itself would loop.",
         )
 
+        unfinished = Duration.days(settings.unfinished_upload_days)
+        tag_key, tag_value = constants.PENDING_UPLOAD_TAG
         source_rules = [
-            s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(1)),
+            s3.LifecycleRule(abort_incomplete_multipart_upload_after=unfinished),
+            # A source still tagged pending was never confirmed by `complete` (which checks
+            # its size and removes the tag); the noncurrent rule below then removes its bytes.
+            s3.LifecycleRule(expiration=unfinished, tag_filters={tag_key: tag_value}),
             # Versioning guards the originals against overwrites; old versions go soon.
             s3.LifecycleRule(noncurrent_version_expiration=Duration.days(7)),
         ]

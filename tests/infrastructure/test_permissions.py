@@ -73,6 +73,16 @@ def test_the_api_uploads_only_sources(synthesized: Synthesized) -> None:
     assert [as_list(s["Resource"]) for s in put] == [[objects_of(uploads, "*/source")]]
 
 
+def test_the_api_tags_and_deletes_versions_of_sources_only(synthesized: Synthesized) -> None:
+    statements = role_statements(synthesized, role_of_service(synthesized, constants.API_SERVICE))
+    uploads = logical_id(synthesized.stack.storage.uploads)
+    for action in ("s3:PutObjectTagging", "s3:DeleteObjectTagging", "s3:DeleteObjectVersion"):
+        granted = [s for s in statements if action in as_list(s["Action"])]
+        assert [as_list(s["Resource"]) for s in granted] == [[objects_of(uploads, "*/source")]]
+    (versions,) = [s for s in statements if "s3:ListBucketVersions" in as_list(s["Action"])]
+    assert [r["Fn::GetAtt"][0] for r in as_list(versions["Resource"])] == [uploads]
+
+
 def test_the_api_lists_only_the_uploads_and_media_buckets(synthesized: Synthesized) -> None:
     statements = role_statements(synthesized, role_of_service(synthesized, constants.API_SERVICE))
     (listing,) = [s for s in statements if "s3:ListBucket" in as_list(s["Action"])]

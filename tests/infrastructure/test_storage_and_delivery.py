@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_cdk import App, Stack
+from aws_cdk.assertions import Template
+
+from cdk import constants
 from cdk.nag import logical_id
+from cdk.settings import Settings
+from cdk.storage import Storage
+from lambdas.core import uploads
 from tests.infrastructure.conftest import LOCAL_ORIGIN, Synthesized
 from tests.infrastructure.policies import as_list
 
@@ -109,3 +116,32 @@ def test_the_web_app_is_a_spa_behind_cloudfront(synthesized: Synthesized) -> Non
     } == {(403, 200, "/index.html"), (404, 200, "/index.html")}
     (origin,) = config["Origins"]
     assert "OriginAccessControlId" in origin
+
+
+def _uploads_rules(resources: dict[str, Any], uploads_id: str) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = resources[uploads_id]["Properties"]["LifecycleConfiguration"][
+        "Rules"
+    ]
+    return rules
+
+
+def test_unfinished_uploads_expire_parts_and_unconfirmed_sources(synthesized: Synthesized) -> None:
+    rules = _uploads_rules(synthesized.resources, logical_id(synthesized.stack.storage.uploads))
+    # The tag the API writes every source with and removes at `complete` is the one the
+    # expiry rule looks for.
+    assert constants.PENDING_UPLOAD_TAG == (uploads.PENDING_TAG_KEY, uploads.PENDING_TAG_VALUE)
+    (pending,) = [r for r in rules if "TagFilters" in r]
+    assert pending["TagFilters"] == [{"Key": "upload", "Value": "pending"}]
+    assert pending["ExpirationInDays"] == 1 and pending["Status"] == "Enabled"
+    assert "Prefix" not in pending  # every source, whatever its video
+    # Expiring a current version leaves it noncurrent: this rule removes the bytes.
+    assert any(r.get("NoncurrentVersionExpiration") for r in rules)
+
+
+def test_unfinished_upload_days_is_the_setting_for_both_rules() -> None:
+    stack = Stack(App(), "StorageOnly")
+    storage = Storage(stack, "Storage", settings=Settings(unfinished_upload_days=5))
+    resources = Template.from_stack(stack).to_json()["Resources"]
+    rules = _uploads_rules(resources, logical_id(storage.uploads))
+    assert {"DaysAfterInitiation": 5} in [r.get("AbortIncompleteMultipartUpload") for r in rules]
+    assert [r["ExpirationInDays"] for r in rules if "TagFilters" in r] == [5]
