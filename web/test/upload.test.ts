@@ -42,6 +42,14 @@ describe('s3Hooks (the API behind @uppy/aws-s3)', () => {
     expect(api.createVideo).toHaveBeenCalledOnce()
   })
 
+  it('refuses a plan whose parts are not the ones Uppy cuts (each part is signed for its size)', async () => {
+    const upload = { type: 'multipart', uploadId: 'up1', key: 'vid1/source', partSizeBytes: 8 * MIB, partCount: 1, expiresInSeconds: 900 }
+    const api = fakeApi({ createVideo: vi.fn(async () => ({ video: { id: 'vid1' }, upload })) })
+    const hooks = s3Hooks(api, { setFileMeta: vi.fn() })
+    await expect(hooks.createMultipartUpload(file())).rejects.toThrow(/parts of 8388608 bytes/)
+    expect(chunkSize(3 * MIB)).toBe(16 * MIB)
+  })
+
   it('signs, lists and completes parts of the right video', async () => {
     const api = fakeApi()
     const hooks = s3Hooks(api, { setFileMeta: vi.fn() })

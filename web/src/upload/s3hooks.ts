@@ -93,7 +93,8 @@ export function newVideoFrom(file: HookFile): NewVideo {
   }
 }
 
-/** Parts of at least the API's preferred size, larger when 10,000 would not hold the file. */
+/** Parts of at least the API's preferred size, larger when 10,000 would not hold the file: the
+ * API's own plan (lambdas/core/uploads.py part_size_for), which signs each part's size. */
 export function chunkSize(size: number): number {
   return Math.max(PREFERRED_PART_BYTES, Math.ceil(size / MAX_PARTS / MIB) * MIB)
 }
@@ -128,6 +129,12 @@ export function s3Hooks(api: Api, sink: MetaSink) {
           plan = created.upload
         }
         if (plan.type !== 'multipart') throw new Error('the API did not start a multipart upload')
+        // Each part URL is signed for its planned size: Uppy must cut the file the same way.
+        if (plan.partSizeBytes !== chunkSize(file.size ?? 0)) {
+          throw new Error(
+            `the API plans parts of ${plan.partSizeBytes} bytes, this page cuts ${chunkSize(file.size ?? 0)}: reload the page`,
+          )
+        }
         return { uploadId: plan.uploadId, key: plan.key }
       })
     },
