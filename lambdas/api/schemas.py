@@ -160,9 +160,10 @@ class RenditionBody(ApiModel):
 
 
 class PlaybackBody(ApiModel):
-    """Signed, short-lived URLs. A player adds `signedQuery` to every request it makes for
-    this video (rendition playlists, segments, storyboard sprites): one signature covers
-    the video's whole media prefix until `expiresAt`."""
+    """Signed, short-lived URLs. A player adds `signedQuery` to every playlist and segment
+    request it makes for this video: it covers the video's `hls/` folder until `expiresAt`.
+    The other URLs come signed for their own folder (`dash/`, `thumbs/`; a storyboard's
+    sprite takes the query of its WebVTT), and nothing signs the rest of the prefix."""
 
     expires_at: str
     signed_query: str

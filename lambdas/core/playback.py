@@ -1,7 +1,12 @@
-"""Signed playback URLs: CloudFront signed URLs with a custom policy over a video's whole
-media prefix (`{scheme}://{domain}/{videoId}/*`), so that one signature covers the master
-playlist, every rendition playlist, segment and thumbnail. Players append the same query
-(`Policy`, `Signature`, `Key-Pair-Id`) to every request they make for the video.
+"""Signed playback URLs: CloudFront signed URLs with custom policies over only what a player
+reads of a video: `{videoId}/hls/*`, `{videoId}/dash/*` and `{videoId}/thumbs/*` (later
+`captions/`), never the rest of the prefix (the transcoder's `jobs/` results).
+
+A custom policy has one resource, so each folder gets its own policy: `signedQuery` (the
+`Policy`, `Signature`, `Key-Pair-Id` a player appends to every playlist and segment it
+fetches) covers `hls/`, where the segments of both manifests live; the DASH manifest and the
+thumbnails are whole URLs signed for their own folder (a storyboard's sprite reuses the query
+of its WebVTT).
 """
 
 from __future__ import annotations
@@ -16,6 +21,11 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from lambdas.core.models import VideoRecord
 from lambdas.core.status import VideoStatus
+
+HLS_FOLDER = "hls"
+DASH_FOLDER = "dash"
+THUMBS_FOLDER = "thumbs"
+PLAYER_FOLDERS = (HLS_FOLDER, DASH_FOLDER, THUMBS_FOLDER)
 
 
 @dataclass(frozen=True)
@@ -63,12 +73,14 @@ class MediaUrlSigner:
         # CloudFront verifies signed URLs with RSA-SHA1 (PKCS#1 v1.5); it defines the format.
         return self._key.sign(message, padding.PKCS1v15(), hashes.SHA1())
 
-    def resource_for(self, video_id: str) -> str:
-        return f"{self._config.base_url}/{quote(video_id)}/*"
+    def resource_for(self, video_id: str, folder: str) -> str:
+        if folder not in PLAYER_FOLDERS:
+            raise ValueError(f"players read only {PLAYER_FOLDERS}, not {folder!r}")
+        return f"{self._config.base_url}/{quote(video_id)}/{folder}/*"
 
-    def sign(self, video_id: str, now: datetime | None = None) -> SignedAccess:
+    def sign(self, video_id: str, folder: str, now: datetime | None = None) -> SignedAccess:
         expires_at = (now or datetime.now(UTC)) + timedelta(seconds=self._config.ttl_seconds)
-        resource = self.resource_for(video_id)
+        resource = self.resource_for(video_id, folder)
         policy = self._signer.build_policy(resource, expires_at)
         signed = self._signer.generate_presigned_url(resource, policy=policy)
         return SignedAccess(query=signed.split("?", 1)[1], expires_at=expires_at)
@@ -80,21 +92,26 @@ class MediaUrlSigner:
         """Signed URLs of everything a player needs, for a COMPLETED video only."""
         if record.status != VideoStatus.COMPLETED or not record.master_playlist_key:
             return None
-        access = self.sign(record.video_id, now)
+        now = now or datetime.now(UTC)
+        hls, dash, thumbs = (self.sign(record.video_id, folder, now) for folder in PLAYER_FOLDERS)
 
-        def signed(key: str | None) -> str | None:
+        def signed(key: str | None, access: SignedAccess) -> str | None:
             return self.url(key, access) if key else None
 
         thumbnails = record.thumbnails
         return Playback(
-            expires_at=access.expires_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
-            signed_query=access.query,
-            hls_url=signed(record.master_playlist_key),
-            dash_url=signed(record.dash_manifest_key),
-            poster_url=signed(thumbnails.poster_key) if thumbnails else None,
-            storyboard_image_url=signed(thumbnails.storyboard_image_key) if thumbnails else None,
-            storyboard_vtt_url=signed(thumbnails.storyboard_vtt_key) if thumbnails else None,
-            preview_urls=[self.url(str(k), access) for k in thumbnails.preview_keys]
+            expires_at=hls.expires_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            signed_query=hls.query,
+            hls_url=signed(record.master_playlist_key, hls),
+            dash_url=signed(record.dash_manifest_key, dash),
+            poster_url=signed(thumbnails.poster_key, thumbs) if thumbnails else None,
+            storyboard_image_url=signed(thumbnails.storyboard_image_key, thumbs)
+            if thumbnails
+            else None,
+            storyboard_vtt_url=signed(thumbnails.storyboard_vtt_key, thumbs)
+            if thumbnails
+            else None,
+            preview_urls=[self.url(str(k), thumbs) for k in thumbnails.preview_keys]
             if thumbnails
             else [],
         )
@@ -102,4 +119,4 @@ class MediaUrlSigner:
     def poster_url(self, record: VideoRecord) -> str | None:
         if record.status != VideoStatus.COMPLETED or not record.thumbnails:
             return None
-        return self.url(record.thumbnails.poster_key, self.sign(record.video_id))
+        return self.url(record.thumbnails.poster_key, self.sign(record.video_id, THUMBS_FOLDER))

@@ -23,7 +23,7 @@ from local.client import ApiClient, ApiError
 from local.stack import OfflineStack
 from tests.support.media import make_clip
 
-PART = 5 * 1024 * 1024  # S3's smallest part (but the last)
+PART = 16 * 1024 * 1024  # the API's default part size: each part URL signs its size
 PADDING = 2 * PART + 1024 * 1024  # the clip plus this makes three parts
 
 pytestmark = pytest.mark.slow
@@ -73,6 +73,7 @@ def resumed(offline_stack: OfflineStack, tmp_path_factory: pytest.TempPathFactor
     first = ApiClient(offline_stack.api_url, offline_stack.token("rosa"))
     created = first.create_video(clip, "Resumed holiday", "video/mp4", multipart=True)
     video_id = created["video"]["id"]
+    assert created["upload"]["partSizeBytes"] == PART
     first.upload_parts(video_id, clip, PART, numbers=[1])  # ...and the tab is closed
 
     second = ApiClient(offline_stack.api_url, offline_stack.token("rosa"))
@@ -154,8 +155,8 @@ def test_tampered_or_expired_playback_urls_get_403(
     base, query = master.split("?", 1)
     params = dict(p.split("=", 1) for p in query.split("&"))
     signer = get_signer()  # the API's own signer, to make a genuinely signed but expired URL
-    expired = signer.sign(resumed.video_id, now=datetime.now(UTC) - timedelta(days=1)).query
-    another_video = signer.sign("0" * 32).query
+    expired = signer.sign(resumed.video_id, "hls", now=datetime.now(UTC) - timedelta(days=1)).query
+    another_video = signer.sign("0" * 32, "hls").query
 
     def with_params(**changes: str) -> str:
         return base + "?" + "&".join(f"{k}={v}" for k, v in {**params, **changes}.items())
@@ -168,6 +169,13 @@ def test_tampered_or_expired_playback_urls_get_403(
         "expired": f"{base}?{expired}",
         "another video's signature": f"{base}?{another_video}",
     }
+    # the player's signature covers hls/, not the transcoder's results beside it
+    jobs = offline_stack.client("s3").list_objects_v2(
+        Bucket=offline_stack.config.names.media_bucket, Prefix=f"{resumed.video_id}/jobs/"
+    )["Contents"]
+    refused["a job result under the player's signature"] = (
+        f"{offline_stack.cdn_url}/{jobs[0]['Key']}?{playback['signedQuery']}"
+    )
     for case, url in refused.items():
         response = requests.get(url, timeout=30)
         assert response.status_code == 403, case

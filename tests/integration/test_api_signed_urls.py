@@ -12,7 +12,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from lambdas.core.models import ThumbnailsAttribute, VideoRecord
 from lambdas.core.playback import CdnConfig, MediaUrlSigner
+from lambdas.core.status import VideoStatus
 from local.auth import private_key_pem
 from local.cdn import Forbidden, SignedUrlVerifier, content_type_for, resource_matches
 
@@ -23,8 +25,16 @@ VERIFIER = SignedUrlVerifier(KEY.public_key(), "K1")
 BASE = "https://d111.cloudfront.net"
 
 
-def query_of(video_id: str, now: datetime | None = None) -> dict[str, str]:
-    return dict(parse_qsl(SIGNER.sign(video_id, now).query))
+def query_of(video_id: str, now: datetime | None = None, folder: str = "hls") -> dict[str, str]:
+    return dict(parse_qsl(SIGNER.sign(video_id, folder, now).query))
+
+
+def policy_of(url: str) -> dict[str, object]:
+    policy = dict(parse_qsl(url.split("?", 1)[1]))["Policy"]
+    document: dict[str, object] = json.loads(
+        base64.b64decode(policy.translate(str.maketrans("-_~", "+=/")))
+    )
+    return document
 
 
 def cloudfront_b64(data: bytes) -> str:
@@ -41,22 +51,65 @@ def signed_policy(statement: dict[str, object]) -> dict[str, str]:
     }
 
 
-def test_one_signature_covers_every_file_of_the_video() -> None:
+def test_a_signature_covers_one_player_folder_of_the_video() -> None:
     query = query_of("abc")
     policy = json.loads(base64.b64decode(query["Policy"].translate(str.maketrans("-_~", "+=/"))))
-    assert policy["Statement"][0]["Resource"] == f"{BASE}/abc/*"
-    for key in ("abc/hls/master.m3u8", "abc/hls/720p/seg_00001.m4s", "abc/thumbs/poster.jpg"):
+    assert policy["Statement"][0]["Resource"] == f"{BASE}/abc/hls/*"
+    for key in ("abc/hls/master.m3u8", "abc/hls/720p/seg_00001.m4s", "abc/hls/audio/init.mp4"):
         VERIFIER.verify(f"{BASE}/{key}", query, "127.0.0.1")
+    for key in ("abc/jobs/rung-720p.json", "abc/thumbs/poster.jpg", "abc/source", "abd/hls/m.m3u8"):
+        with pytest.raises(Forbidden):
+            VERIFIER.verify(f"{BASE}/{key}", query, "127.0.0.1")
+    with pytest.raises(ValueError, match="players read only"):
+        SIGNER.sign("abc", "jobs")
+
+
+def test_playback_signs_each_folder_for_itself_and_nothing_for_jobs() -> None:
+    # Given a COMPLETED video with HLS, DASH and thumbnails
+    record = VideoRecord(
+        pk="abc",
+        status=VideoStatus.COMPLETED.value,
+        master_playlist_key="abc/hls/master.m3u8",
+        dash_manifest_key="abc/dash/manifest.mpd",
+        thumbnails=ThumbnailsAttribute(
+            poster_key="abc/thumbs/poster.jpg",
+            preview_keys=["abc/thumbs/preview_1.jpg"],
+            storyboard_image_key="abc/thumbs/storyboard.jpg",
+            storyboard_vtt_key="abc/thumbs/storyboard.vtt",
+        ),
+    )
+    # When the API signs its playback
+    playback = SIGNER.playback_for(record)
+    assert playback is not None and playback.hls_url and playback.dash_url
+    # Then each URL is signed for its own folder, and the shared query for hls/ only
+    resources = {
+        url.split("?", 1)[0]: policy_of(url)["Statement"][0]["Resource"]  # type: ignore[index]
+        for url in (
+            playback.hls_url,
+            playback.dash_url,
+            playback.poster_url,
+            playback.storyboard_vtt_url,
+            *playback.preview_urls,
+        )
+        if url
+    }
+    assert resources == {
+        f"{BASE}/abc/hls/master.m3u8": f"{BASE}/abc/hls/*",
+        f"{BASE}/abc/dash/manifest.mpd": f"{BASE}/abc/dash/*",
+        f"{BASE}/abc/thumbs/poster.jpg": f"{BASE}/abc/thumbs/*",
+        f"{BASE}/abc/thumbs/storyboard.vtt": f"{BASE}/abc/thumbs/*",
+        f"{BASE}/abc/thumbs/preview_1.jpg": f"{BASE}/abc/thumbs/*",
+    }
+    shared = dict(parse_qsl(playback.signed_query))
+    VERIFIER.verify(f"{BASE}/abc/hls/360p/seg_00001.m4s", shared, "127.0.0.1")
     with pytest.raises(Forbidden):
-        VERIFIER.verify(f"{BASE}/abd/hls/master.m3u8", query, "127.0.0.1")
-    with pytest.raises(Forbidden):
-        VERIFIER.verify(f"{BASE}/abc", query, "127.0.0.1")
+        VERIFIER.verify(f"{BASE}/abc/jobs/rung-360p.json", shared, "127.0.0.1")
 
 
 def test_expired_and_not_yet_valid_policies_are_refused() -> None:
     expired = query_of("abc", now=datetime.now(UTC) - timedelta(minutes=2))
     with pytest.raises(Forbidden, match="expired"):
-        VERIFIER.verify(f"{BASE}/abc/x", expired, "127.0.0.1")
+        VERIFIER.verify(f"{BASE}/abc/hls/x", expired, "127.0.0.1")
     now = datetime.now(UTC).timestamp()
     later = signed_policy(
         {
@@ -97,7 +150,7 @@ def test_an_ip_condition_is_enforced() -> None:
 )
 def test_tampering_is_refused(change: dict[str, str]) -> None:
     with pytest.raises(Forbidden):
-        VERIFIER.verify(f"{BASE}/abc/x", {**query_of("abc"), **change}, "127.0.0.1")
+        VERIFIER.verify(f"{BASE}/abc/hls/x", {**query_of("abc"), **change}, "127.0.0.1")
 
 
 def test_wildcards_match_as_cloudfront_does() -> None:

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 
 import { actionForKey } from '../src/player/keyboard'
 import { qualityMenu } from '../src/player/quality'
-import { withSignature } from '../src/player/signing'
+import { signedQueryOf, withSignature } from '../src/player/signing'
 
 const LEVELS = [
   { height: 360, width: 640, bitrate: 800_000 },
@@ -71,5 +71,17 @@ describe('keyboard controls', () => {
     expect(key('f', { ctrlKey: true })).toBeNull()
     expect(key('x')).toBeNull()
     expect(key('Tab')).toBeNull()
+  })
+})
+
+describe('the signing part of a signed URL', () => {
+  it('is the Policy, Signature and Key-Pair-Id of its query, in that order', () => {
+    const url = 'https://cdn.example.com/v/thumbs/storyboard.vtt?Signature=s~1&x=2&Policy=p-_&Key-Pair-Id=k'
+    expect(signedQueryOf(url)).toBe('Policy=p-_&Signature=s~1&Key-Pair-Id=k')
+  })
+
+  it('is empty for a URL without a complete signature', () => {
+    expect(signedQueryOf('https://cdn.example.com/v/thumbs/a.vtt?Policy=p')).toBe('')
+    expect(signedQueryOf('not a url')).toBe('')
   })
 })

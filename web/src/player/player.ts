@@ -12,7 +12,7 @@ import { formatClock } from '../format'
 import { icon } from './icons'
 import { actionForKey, KEY_HELP, type PlayerAction } from './keyboard'
 import { qualityMenu } from './quality'
-import { originOf, withSignature } from './signing'
+import { originOf, signedQueryOf, withSignature } from './signing'
 import { cueAt, parseStoryboardVtt, type StoryboardCue } from './storyboard'
 
 export interface PlayerHandle {
@@ -33,7 +33,6 @@ function signedLoader(signedQuery: string, origin: string): HlsConfig['loader'] 
 export function createPlayer(playback: Playback, title: string): PlayerHandle {
   const hlsUrl = playback.hlsUrl as string
   const origin = originOf(hlsUrl)
-  const sign = (url: string) => withSignature(url, playback.signedQuery, origin)
 
   const video = h('video', {
     class: 'video',
@@ -216,7 +215,9 @@ export function createPlayer(playback: Playback, title: string): PlayerHandle {
     fetch(vttUrl)
       .then((r) => (r.ok ? r.text() : Promise.reject(new Error(`HTTP ${r.status}`))))
       .then((text) => {
-        cues = parseStoryboardVtt(text, vttUrl).map((c) => ({ ...c, image: sign(c.image) }))
+        // The sprite sits beside its WebVTT in thumbs/, under the same signed policy.
+        const thumbsQuery = signedQueryOf(vttUrl)
+        cues = parseStoryboardVtt(text, vttUrl).map((c) => ({ ...c, image: withSignature(c.image, thumbsQuery, origin) }))
         element.dataset.storyboard = String(cues.length)
         const first = cues[0]
         if (first) new Image().src = first.image // warm the sprite before the first hover

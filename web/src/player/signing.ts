@@ -1,11 +1,25 @@
 /**
- * Signed playback: the API signs a CloudFront custom policy over the video's whole media
- * prefix and returns its query (`Policy`, `Signature`, `Key-Pair-Id`). Every request the
- * player makes for the video (rendition playlists, init segments, media segments, the
- * storyboard sprite) carries that same query.
+ * Signed playback: the API signs one CloudFront custom policy per folder a player reads
+ * (`hls/`, `dash/`, `thumbs/`) and returns `signedQuery` (`Policy`, `Signature`,
+ * `Key-Pair-Id`) for `hls/`: every playlist and segment request carries it. Thumbnail URLs
+ * come signed for `thumbs/`; the storyboard sprite reuses the query of its WebVTT.
  */
 
 const SIGNING_PARAM = 'Key-Pair-Id'
+const SIGNING_PARAMS = ['Policy', 'Signature', SIGNING_PARAM]
+
+/** The signing part of a signed URL's query ('' when it carries none). */
+export function signedQueryOf(url: string): string {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return ''
+  }
+  const params = parsed.searchParams
+  if (!SIGNING_PARAMS.every((name) => params.has(name))) return ''
+  return SIGNING_PARAMS.map((name) => `${name}=${encodeURIComponent(params.get(name) ?? '')}`).join('&')
+}
 
 /** `url` with the signed query added, unless it already carries a signature. Only URLs on
  * `origin` (the CDN's) are signed: the signature never goes to another host. */
