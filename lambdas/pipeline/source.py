@@ -67,7 +67,7 @@ _CONCAT_LINE = re.compile(rb"^\s*file\s+['\"]?\S", re.MULTILINE)
 
 _FALLBACK_FRAME_RATE = 30.0
 # A declared duration counts as confirmed when packets are read this close to its end.
-DURATION_TOLERANCE_SECONDS = 2.0
+DURATION_TOLERANCE_SECONDS = 0.5
 # ffprobe's field_order for interlaced video (top/bottom field first, and coded orders)
 _INTERLACED_FIELD_ORDERS = {"tt", "bb", "tb", "bt"}
 _HDR_TRANSFERS: dict[str, Transfer] = {"smpte2084": "pq", "arib-std-b67": "hlg"}
