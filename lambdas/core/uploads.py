@@ -41,7 +41,11 @@ from lambdas.core.status import VideoStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import CompletedPartTypeDef, ObjectIdentifierTypeDef
+    from mypy_boto3_s3.type_defs import (
+        CompletedPartTypeDef,
+        HeadObjectOutputTypeDef,
+        ObjectIdentifierTypeDef,
+    )
 
 # S3's answers to a CompleteMultipartUpload whose part list does not fit what was uploaded
 _BAD_PART_LIST = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML"}
@@ -357,8 +361,15 @@ def abort_quietly(s3: S3Client, bucket: str, key: str, upload_id: str) -> None:
             raise
 
 
-def source_exists(s3: S3Client, bucket: str, record: VideoRecord) -> bool:
-    return _source_exists(s3, bucket, record.source_key)
+def stored_source(s3: S3Client, bucket: str, record: VideoRecord) -> HeadObjectOutputTypeDef | None:
+    """The stored source's metadata (its VersionId is what a reprocess pins); None when gone."""
+    try:
+        return s3.head_object(Bucket=bucket, Key=record.source_key)
+    except ClientError as error:
+        if _error_code(error) in {"404", "NoSuchKey", "NotFound"}:
+            return None
+        raise
+
 
 
 # --- helpers ----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import math
 import subprocess
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from lambdas.core.settings import Settings
 from lambdas.pipeline.contract import (
@@ -32,14 +32,44 @@ from lambdas.pipeline.thumbnails import plan_thumbnails
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+# The probe's ffprobe calls use this URL within seconds of signing it, inside one
+# invocation: the Lambda's credentials that sign it outlive that (unlike a long encode's).
 PRESIGN_SECONDS = 900
 # Enough packets to reach a keyframe in a stream cut mid-GOP, few enough to stay cheap.
 DECODE_CHECK_PACKETS = 60
 
 
+class UnpinnedSource(Exception):
+    """The upload event names no object version: the uploads bucket is not versioned."""
+
+
+class UploadedObject(BaseModel):
+    """The upload event's `detail.object`; the probe needs its version."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    version_id: str | None = Field(default=None, alias="version-id")
+
+
 class ProbeRequest(BaseModel):
     video_id: str
     source_key: str
+    source_object: UploadedObject
+
+    @property
+    def source_version(self) -> str:
+        """The version the event is about. The probe reads it and every job is pinned to it,
+        so what was checked is what is transcoded, whatever is written to the key later.
+        Without one there is nothing to pin, and reading the key's latest object instead
+        would void that guarantee silently: refused."""
+        version = self.source_object.version_id
+        if not version:
+            raise UnpinnedSource(
+                f"The upload event of {self.source_key} names no object version: the uploads "
+                "bucket must be versioned (cdk/storage.py) for the source to be pinned."
+            )
+        return version
+
 
 
 class Plan(BaseModel):
@@ -103,8 +133,9 @@ def run_ffprobe(command: list[str], timeout_seconds: int) -> dict[str, object]:
 
 def probe_source(s3: S3Client, settings: Settings, request: ProbeRequest) -> SourceInfo:
     bucket = settings.uploads_bucket
+    version = request.source_version
     try:
-        head = s3.head_object(Bucket=bucket, Key=request.source_key)
+        head = s3.head_object(Bucket=bucket, Key=request.source_key, VersionId=version)
     except s3.exceptions.ClientError as error:
         raise SourceMissing("The uploaded file could not be found; upload it again.") from error
     size = int(head["ContentLength"])
@@ -116,7 +147,7 @@ def probe_source(s3: S3Client, settings: Settings, request: ProbeRequest) -> Sou
         raise NotAVideo("The uploaded file is empty. Upload the video again.")
     url = s3.generate_presigned_url(
         "get_object",
-        Params={"Bucket": bucket, "Key": request.source_key},
+        Params={"Bucket": bucket, "Key": request.source_key, "VersionId": version},
         ExpiresIn=PRESIGN_SECONDS,
     )
     report = run_ffprobe(
@@ -182,6 +213,7 @@ def _job(request: ProbeRequest, hints: SourceHints, group: list[Rendition]) -> T
     return TranscodeJob(
         video_id=request.video_id,
         source_key=request.source_key,
+        source_version=request.source_version,
         output_prefix=prefix,
         source=hints,
         rendition=first,
