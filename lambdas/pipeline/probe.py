@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import math
 import subprocess
-from typing import TYPE_CHECKING
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,14 +20,22 @@ from lambdas.pipeline.contract import (
     VideoCodec,
 )
 from lambdas.pipeline.errors import (
-    IncompleteFile,
+    MediaRejected,
     NotAVideo,
     SourceMissing,
+    SourceTimeout,
     SourceTooLarge,
     UnusableVideo,
 )
 from lambdas.pipeline.ladder import plan_ladder
-from lambdas.pipeline.source import SourceInfo, parse_ffprobe
+from lambdas.pipeline.source import (
+    SourceInfo,
+    input_safety_options,
+    parse_ffprobe,
+    start_seconds,
+    unreadable,
+    verified_duration,
+)
 from lambdas.pipeline.strategy import groups_for
 from lambdas.pipeline.thumbnails import plan_thumbnails
 
@@ -37,6 +47,18 @@ if TYPE_CHECKING:
 PRESIGN_SECONDS = 900
 # Enough packets to reach a keyframe in a stream cut mid-GOP, few enough to stay cheap.
 DECODE_CHECK_PACKETS = 60
+# Read from the last keyframe before the declared end: a GOP and a second of packets,
+# however long the GOP, bounded so that a seek that lands early stays cheap.
+END_CHECK_PACKETS = 1500
+END_CHECK_LEAD_SECONDS = 1.0
+# Every ffprobe call together, inside the probe Lambda's 90 s timeout (cdk/pipeline.py),
+# which also holds the S3 and DynamoDB calls: a slow source ends SOURCE_TIMEOUT, not as a
+# Lambda timeout with no message.
+PROBE_BUDGET_SECONDS = 70
+# A frame's time and duration (its duration is pkt_duration_time in FFmpeg 5, duration_time
+# in FFmpeg 6; ffprobe ignores the one it does not know).
+_FRAME_TIMES = "best_effort_timestamp_time,pkt_duration_time,duration_time"
+SNIFF_BYTES = 4096  # enough to name a playlist, list or subtitle file ffprobe refused
 
 
 class UnpinnedSource(Exception):
@@ -71,7 +93,6 @@ class ProbeRequest(BaseModel):
         return version
 
 
-
 class Plan(BaseModel):
     video_id: str
     source: SourceInfo
@@ -81,20 +102,36 @@ class Plan(BaseModel):
 
 
 def ffprobe_command(binary: str, url: str) -> list[str]:
-    return [binary, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", url]
+    return [
+        binary, "-v", "error", *input_safety_options(url),
+        "-print_format", "json", "-show_format", "-show_streams", url,
+    ]  # fmt: skip
 
 
 def decode_check_command(binary: str, url: str) -> list[str]:
     """Decodes the first packets of the video stream (V: not cover art) and lists the
     frames that came out: none means the stream cannot be decoded."""
     return [
-        binary, "-v", "error", "-select_streams", "V:0",
+        binary, "-v", "error", *input_safety_options(url), "-select_streams", "V:0",
         "-read_intervals", f"%+#{DECODE_CHECK_PACKETS}",
-        "-show_entries", "frame=width,height", "-of", "json", url,
+        "-show_entries", f"frame=width,height,{_FRAME_TIMES}",
+        "-of", "json", url,
     ]  # fmt: skip
 
 
-def check_decodes(report: dict[str, object], source: SourceInfo) -> None:
+def end_check_command(binary: str, url: str, declared_end: float) -> list[str]:
+    """Seeks to just before the declared end (a backward seek: the keyframe before it,
+    or the last one there is) and lists the packets of every stream from there on, without
+    decoding: where they stop is where the data stops."""
+    seek = max(0.0, declared_end - END_CHECK_LEAD_SECONDS)
+    return [
+        binary, "-v", "error", *input_safety_options(url),
+        "-read_intervals", f"{seek:.3f}%+#{END_CHECK_PACKETS}",
+        "-show_entries", "packet=pts_time,duration_time", "-of", "json", url,
+    ]  # fmt: skip
+
+
+def check_decodes(report: dict[str, Any], source: SourceInfo) -> None:
     frames = report.get("frames")
     if not isinstance(frames, list) or not frames:
         raise UnusableVideo(
@@ -104,31 +141,46 @@ def check_decodes(report: dict[str, object], source: SourceInfo) -> None:
         )
 
 
-def run_ffprobe(command: list[str], timeout_seconds: int) -> dict[str, object]:
+def run_ffprobe(
+    command: list[str], timeout_seconds: float, *, head: Callable[[], bytes] = bytes
+) -> dict[str, Any]:
+    """ffprobe's JSON report; a failure becomes the rejection that names the file's kind
+    (from ffprobe's log and, through `head`, the file's first bytes)."""
     try:
         completed = subprocess.run(
             command, capture_output=True, text=True, timeout=timeout_seconds, check=False
         )
     except subprocess.TimeoutExpired as error:
-        raise NotAVideo(
-            f"Reading the file took longer than {timeout_seconds} s; it may be damaged or not "
-            "a video. Re-export it and upload again."
+        raise SourceTimeout(
+            f"Reading the uploaded file took longer than {timeout_seconds:g} s, the probe's "
+            "limit: it is very slow to read (a large file with its index at the end, or a "
+            'damaged one). Re-export it with the index at the start (MP4 "fast start") '
+            "and upload again."
         ) from error
     if completed.returncode != 0:
-        if "moov atom not found" in completed.stderr:
-            raise IncompleteFile(
-                "The file is incomplete: its index (the MP4 'moov' box) is missing, which "
-                "happens when a recording or an upload is cut short. Upload the complete file, "
-                "or re-export it."
-            )
-        reason = (completed.stderr.strip().splitlines() or ["unreadable"])[-1]
-        reason = reason.split(": ", 1)[-1] if "://" in reason else reason
-        raise NotAVideo(
-            f"The uploaded file is not a video StreamForge can read ({reason}). "
-            "Upload a video file such as MP4, MOV, MKV or WebM."
-        )
-    report: dict[str, object] = json.loads(completed.stdout or "{}")
+        raise unreadable(completed.stderr, head())
+    report: dict[str, Any] = json.loads(completed.stdout or "{}")
     return report
+
+
+class ProbeBudget:
+    """The time left for ffprobe calls: each gets its own limit or what remains of the
+    probe's, whichever is less."""
+
+    def __init__(self, per_call_seconds: float, total_seconds: float = PROBE_BUDGET_SECONDS):
+        self.per_call_seconds = per_call_seconds
+        self.total_seconds = total_seconds
+        self.deadline = time.monotonic() + total_seconds
+
+    def next_timeout(self) -> float:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise SourceTimeout(
+                f"Reading the uploaded file took longer than {self.total_seconds:g} s, the "
+                "probe's limit. Re-export it with the index at the start (MP4 \"fast "
+                'start") and upload again.'
+            )
+        return min(self.per_call_seconds, remaining)
 
 
 def probe_source(s3: S3Client, settings: Settings, request: ProbeRequest) -> SourceInfo:
@@ -150,15 +202,41 @@ def probe_source(s3: S3Client, settings: Settings, request: ProbeRequest) -> Sou
         Params={"Bucket": bucket, "Key": request.source_key, "VersionId": version},
         ExpiresIn=PRESIGN_SECONDS,
     )
-    report = run_ffprobe(
-        ffprobe_command(settings.ffprobe_binary, url), settings.ffprobe_timeout_seconds
-    )
+
+    def first_bytes() -> bytes:
+        ranged = s3.get_object(
+            Bucket=bucket,
+            Key=request.source_key,
+            VersionId=version,
+            Range=f"bytes=0-{SNIFF_BYTES - 1}",
+        )
+        return ranged["Body"].read()
+
+    return read_source(url, size, settings, head=first_bytes)
+
+
+def read_source(
+    url: str, size: int, settings: Settings, *, head: Callable[[], bytes] = bytes
+) -> SourceInfo:
+    """ffprobe's facts about the source at `url`, its first frames decoded, and its
+    duration checked against where its data ends, all within the probe's time budget."""
+    binary, budget = settings.ffprobe_binary, ProbeBudget(settings.ffprobe_timeout_seconds)
+    report = run_ffprobe(ffprobe_command(binary, url), budget.next_timeout(), head=head)
     source = parse_ffprobe(report, size_bytes=size)
-    decoded = run_ffprobe(
-        decode_check_command(settings.ffprobe_binary, url), settings.ffprobe_timeout_seconds
-    )
+    decoded = run_ffprobe(decode_check_command(binary, url), budget.next_timeout())
     check_decodes(decoded, source)
-    return source
+    start = start_seconds(report)
+    command = end_check_command(binary, url, start + source.duration_seconds)
+    try:
+        packets = run_ffprobe(command, budget.next_timeout()).get("packets", [])
+    except SourceTimeout:
+        raise
+    except MediaRejected:
+        packets = []  # not confirmed: the duration falls back to what was decoded
+    duration = verified_duration(
+        source.duration_seconds, start, packets, list(decoded.get("frames", []))
+    )
+    return source.model_copy(update={"duration_seconds": duration})
 
 
 def plan_jobs(request: ProbeRequest, source: SourceInfo, settings: Settings) -> Plan:
