@@ -21,6 +21,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
 from local.s3front import PresignedVerifier, S3FrontServer
+from local.stack import OfflineStack
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -334,3 +335,33 @@ def test_sdk_calls_pass_through(front: Front) -> None:
     assert head["ContentLength"] == len(body)
     assert ranged["Body"].read() == b"s" * 10
     assert not exists(front, key)
+
+
+def test_the_offline_stack_presigns_and_transcodes_through_the_front(
+    offline_stack: OfflineStack,
+) -> None:
+    # Given the API's upload instructions for a small video
+    body = {"title": "Clip", "filename": "clip.mp4", "contentType": "video/mp4", "sizeBytes": 4}
+    created = requests.post(
+        f"{offline_stack.api_url}/videos",
+        json=body,
+        headers={"Authorization": f"Bearer {offline_stack.token('fran')}"},
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    upload = created.json()["upload"]
+
+    # When the URL is used with another content type than signed
+    refused = requests.put(
+        upload["url"], data=b"\0\0\0\0", headers={**upload["headers"], "Content-Type": "text/html"}
+    )
+
+    # Then the front refuses it, and the transcoder tasks reach S3 through the front too
+    assert upload["url"].startswith(f"{offline_stack.s3_endpoint_url}/")
+    assert (refused.status_code, error_code(refused)) == (403, "SignatureDoesNotMatch")
+    ecs = offline_stack.client("ecs")
+    container = ecs.describe_task_definition(taskDefinition=offline_stack.config.names.task_family)[
+        "taskDefinition"
+    ]["containerDefinitions"][0]
+    environment = {e["name"]: e["value"] for e in container["environment"]}
+    assert environment["AWS_ENDPOINT_URL_S3"] == offline_stack.s3_endpoint_url
