@@ -83,6 +83,7 @@ class Api(Construct):
                 "UPLOADS_BUCKET": storage.uploads.bucket_name,
                 "MEDIA_BUCKET": storage.media.bucket_name,
                 "MAX_UPLOAD_BYTES": str(settings.max_upload_bytes),
+                "MAX_ACTIVE_VIDEOS_PER_USER": str(settings.max_active_videos_per_user),
                 "STATE_MACHINE_ARN": state_machine.state_machine_arn,
                 "CDN_DOMAIN": cdn_domain,
                 "CDN_KEY_PAIR_ID": cdn_key_pair_id,

@@ -80,6 +80,8 @@ class Settings(BaseModel):
     architecture: Literal["x86_64", "arm64"] = "x86_64"  # of the two container images
     # Uploads
     max_upload_bytes: int = Field(default=50 * 1024**3, gt=0, le=5 * 1024**4)
+    # Videos one user may have UPLOADED or PROCESSING at once (the API answers 429 beyond)
+    max_active_videos_per_user: int = Field(default=5, ge=1)
     source_expiry_days: int | None = Field(default=None, ge=1)
     # Parts never assembled, and sources never confirmed by `complete`, go after this long
     unfinished_upload_days: int = Field(default=1, ge=1, le=365)

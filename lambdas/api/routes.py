@@ -57,6 +57,7 @@ from lambdas.core.errors import (
     FieldError,
     InvalidVideoState,
     ServiceUnavailable,
+    TooManyActiveVideos,
     UploadSizeMismatch,
     UploadTooLarge,
     VideoNotFound,
@@ -128,7 +129,7 @@ def _poster_url(deps: ApiDependencies, record: VideoRecord) -> str | None:
     "/videos",
     security=OWNER,
     summary="Create a video; returns its id at once and how to upload the source",
-    responses=_responses(201, "Created", 400, 401, 409, 413, 415, 422),
+    responses=_responses(201, "Created", 400, 401, 409, 413, 415, 422, 429),
 )
 def create_video(
     request: Annotated[CreateVideoRequest, Body()],
@@ -176,6 +177,8 @@ def _create_video(deps: ApiDependencies, payload: dict[str, Any]) -> dict[str, A
     """Creates the video and its upload; returns the response body as JSON-ready data (what
     the idempotency store keeps for a replay)."""
     request = CreateVideoRequest.model_validate(payload["request"])
+    # A single PUT starts processing as soon as it lands: the limit holds from here.
+    videos.require_room_to_process(payload["owner"], deps.settings.max_active_videos_per_user)
     record, plan = uploads.begin_upload(
         deps.s3,
         deps.upload_policy,
@@ -266,11 +269,13 @@ def delete_video(video_id: VideoId) -> Response[None]:
     "/videos/<video_id>/reprocess",
     security=OWNER,
     summary="Process a FAILED video again, in a new execution",
-    responses=_responses(202, "Processing starts again", 400, 401, 404, 409, 503),
+    responses=_responses(202, "Processing starts again", 400, 401, 404, 409, 429, 503),
 )
 def reprocess_video(video_id: VideoId) -> Response[ReprocessResponse]:
     deps = get_dependencies()
     record = videos.get_owned_video(video_id, _caller_id())
+    limit = deps.settings.max_active_videos_per_user
+    videos.require_room_to_process(record.owner_id, limit, video_id=video_id)
     execution_arn = lifecycle.reprocess_video(
         deps.s3,
         deps.sfn,
@@ -342,13 +347,15 @@ def list_parts(video_id: VideoId, upload_id: UploadIdQuery = None) -> list[PartB
     security=OWNER,
     summary="Uppy completeMultipartUpload (or confirm a single PUT): the source is complete "
     "and its size is the declared one (otherwise it is deleted: 422 UPLOAD_SIZE_MISMATCH)",
-    responses=_responses(200, "The uploaded video", 400, 401, 404, 409, 415, 422),
+    responses=_responses(200, "The uploaded video", 400, 401, 404, 409, 415, 422, 429),
 )
 def complete_upload(
     video_id: VideoId, request: Annotated[CompleteUploadRequest | None, Body()] = None
 ) -> CompleteUploadResponse:
     deps = get_dependencies()
     record = videos.get_owned_video(video_id, _caller_id())
+    limit = deps.settings.max_active_videos_per_user
+    videos.require_room_to_process(record.owner_id, limit, video_id=video_id)
     parts = (
         [uploads.PartToComplete(part_number=p.part_number, etag=p.etag) for p in request.parts]
         if request and request.parts
@@ -439,6 +446,7 @@ _STATUS_OF: dict[type[DomainError], HTTPStatus] = {
     UploadTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     UploadSizeMismatch: HTTPStatus.UNPROCESSABLE_ENTITY,
     ServiceUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+    TooManyActiveVideos: HTTPStatus.TOO_MANY_REQUESTS,
 }
 
 
@@ -500,6 +508,13 @@ def _domain_error(error: DomainError) -> Response[Any]:
     field = getattr(error, "field", None)
     extra = {"fields": [{"field": field, "message": str(error)}]} if field else {}
     return _error(status, error.code, str(error), **extra)
+
+
+@app.exception_handler(TooManyActiveVideos)
+def _too_many_active_videos(error: TooManyActiveVideos) -> Response[Any]:
+    response: Response[Any] = _domain_error(error)
+    response.headers["Retry-After"] = str(error.retry_after_seconds)
+    return response
 
 
 @app.exception_handler(IdempotencyValidationError)

@@ -92,3 +92,16 @@ class UploadSizeMismatch(DomainError):
         )
         self.declared = declared
         self.stored = stored
+
+
+class TooManyActiveVideos(DomainError):
+    """The caller already has the most videos in processing at once a user may (HTTP 429)."""
+
+    code = "TOO_MANY_ACTIVE_VIDEOS"
+
+    def __init__(self, active: int, limit: int, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"you have {active} videos being processed, and at most {limit} may be at once: "
+            "start this one when one of them has finished"
+        )
+        self.retry_after_seconds = retry_after_seconds

@@ -57,6 +57,8 @@ class ApiSettings(Settings):
     multipart_part_bytes: int = Field(default=16 * MIB, ge=S3_MIN_PART_BYTES, le=S3_MAX_PART_BYTES)
     idempotency_ttl_seconds: int = Field(default=3600, ge=60)
     tombstone_ttl_days: int = Field(default=30, ge=1)
+    # Videos of one user UPLOADED or PROCESSING at once; one more is refused with 429
+    max_active_videos_per_user: int = Field(default=5, ge=1)
 
 
 @lru_cache(maxsize=1)

@@ -23,6 +23,7 @@ from lambdas.core.errors import (
     ConcurrentChange,
     FieldError,
     InvalidVideoState,
+    TooManyActiveVideos,
     UploadAlreadyCompleted,
     VideoBusy,
     VideoNotFound,
@@ -46,6 +47,10 @@ DELETABLE = (
     VideoStatus.COMPLETED,
     VideoStatus.FAILED,
 )
+# Uploaded and waiting for the pipeline, or in it: what the per-user limit counts.
+ACTIVE = (VideoStatus.UPLOADED, VideoStatus.PROCESSING)
+# A short video's processing takes about a minute: asking again sooner rarely finds room.
+ACTIVE_RETRY_AFTER_SECONDS = 60
 EDIT_ATTEMPTS = 3
 _SLUG_MAX = 80
 
@@ -173,6 +178,24 @@ def _page(results: Any, cursor: str | None) -> Page:
         raise
     last_key = results.last_evaluated_key
     return Page(items=items, next_cursor=encode_cursor(last_key) if last_key else None)
+
+
+def count_active_videos(owner_id: str, *, besides: str | None = None) -> int:
+    """The owner's videos UPLOADED or PROCESSING (the by_owner index projects every
+    attribute), leaving out `besides`. The index is eventually consistent, so two requests
+    at the same instant may both pass: the limit bounds load, it is not a quota."""
+    condition = VideoRecord.status.is_in(*[s.value for s in ACTIVE])
+    if besides is not None:
+        condition &= VideoRecord.pk != besides
+    return VideoRecord.by_owner.count(owner_id, filter_condition=condition)
+
+
+def require_room_to_process(owner_id: str, limit: int, *, video_id: str | None = None) -> None:
+    """Refuses to start one more transcode for a user with `limit` videos active already
+    (the video being started, when it is already one of them, does not count)."""
+    active = count_active_videos(owner_id, besides=video_id)
+    if active >= limit:
+        raise TooManyActiveVideos(active, limit, ACTIVE_RETRY_AFTER_SECONDS)
 
 
 # --- a person's edits -------------------------------------------------------------------

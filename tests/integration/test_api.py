@@ -388,3 +388,31 @@ def test_every_owner_route_needs_a_token(offline_stack: OfflineStack) -> None:
                 method, f"{offline_stack.api_url}{path}", headers=headers, json={}, timeout=30
             )
             assert response.status_code == 401, (method, path)
+
+
+def test_a_user_at_the_active_video_limit_gets_429_with_retry_after(
+    offline_stack: OfflineStack,
+) -> None:
+    # Given a user with a video still to complete, a FAILED one, and 5 (the limit) processing
+    user = "busy-bee"
+    waiting = call(offline_stack, "POST", "/videos", user, json=VALID).json()["video"]["id"]
+    failed = call(offline_stack, "POST", "/videos", user, json=VALID).json()["video"]["id"]
+    videos.mark_failed(failed, error_code="X", error_message="x")
+    for _ in range(5):
+        video_id = call(offline_stack, "POST", "/videos", user, json=VALID).json()["video"]["id"]
+        record = VideoRecord.get(video_id, "VIDEO")
+        record.update(actions=[VideoRecord.status.set("PROCESSING")], add_version_condition=False)
+    # When they try to start one more transcode, in each of the three ways
+    attempts = {
+        "create": call(offline_stack, "POST", "/videos", user, json=VALID),
+        "complete": call(offline_stack, "POST", f"/videos/{waiting}/upload/complete", user),
+        "reprocess": call(offline_stack, "POST", f"/videos/{failed}/reprocess", user),
+    }
+    # Then each is a 429 in the API's error shape, saying when to try again
+    for way, response in attempts.items():
+        assert response.status_code == 429, (way, response.text)
+        assert response.json()["code"] == "TOO_MANY_ACTIVE_VIDEOS", way
+        assert "at most 5" in response.json()["message"], way
+        assert int(response.headers["Retry-After"]) > 0, way
+    # and another user is not held back by them
+    assert call(offline_stack, "POST", "/videos", "someone-else", json=VALID).status_code == 201

@@ -140,3 +140,16 @@ describe('SpeedMeter', () => {
     expect(meter.snapshot(100, 100).secondsLeft).toBe(0)
   })
 })
+
+describe('the per-user limit on videos processing at once', () => {
+  it('shows the API 429 message on the upload, in words a person can act on', async () => {
+    const message = 'you have 5 videos being processed, and at most 5 may be at once: start this one when one of them has finished'
+    const body = JSON.stringify({ code: 'TOO_MANY_ACTIVE_VIDEOS', message })
+    const fetchFn = vi.fn(async () => new Response(body, { status: 429, headers: { 'Content-Type': 'application/json', 'Retry-After': '60' } }))
+    const api = new Api({ baseUrl: 'https://api.example.com', token: async () => 'tok', fetchFn: fetchFn as unknown as typeof fetch })
+    const error = await api.completeUpload('vid1', { uploadId: 'up1', parts: [] }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ApiError)
+    expect((error as ApiError).status).toBe(429)
+    expect(describeUploadError(error, 1)).toBe(message)
+  })
+})
