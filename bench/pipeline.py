@@ -120,7 +120,11 @@ def run_one_job(
     """One transcoder task, outside any workflow: the deployed task definition's command
     and environment plus the job, against the same moto; its source uploaded first."""
     names = stack.config.names
-    stack.client("s3").upload_file(str(source), names.uploads_bucket, job.source_key)
+    with source.open("rb") as body:
+        stored = stack.client("s3").put_object(
+            Bucket=names.uploads_bucket, Key=job.source_key, Body=body
+        )
+    job = job.model_copy(update={"source_version": stored["VersionId"]})  # what it reads
     ecs = stack.client("ecs")
     definition = ecs.describe_task_definition(taskDefinition=names.task_family)
     container = definition["taskDefinition"]["containerDefinitions"][0]

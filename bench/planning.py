@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from lambdas.core.settings import Settings
-from lambdas.pipeline.probe import ProbeRequest, ffprobe_command, plan_jobs, run_ffprobe
+from lambdas.pipeline.probe import (
+    ProbeRequest,
+    UploadedObject,
+    ffprobe_command,
+    plan_jobs,
+    run_ffprobe,
+)
 from lambdas.pipeline.source import SourceInfo, parse_ffprobe
 from lambdas.pipeline.strategy import JobStrategy
 from transcoder.contract import TranscodeJob
@@ -33,7 +39,12 @@ def plan_file(
         x264_preset=preset,
         job_strategy=job_strategy,
     )
-    plan = plan_jobs(ProbeRequest(video_id="bench", source_key="bench/source"), info, settings)
+    request = ProbeRequest(
+        video_id="bench",
+        source_key="bench/source",
+        source_object=UploadedObject(version_id="planned"),  # run_one_job pins the real one
+    )
+    plan = plan_jobs(request, info, settings)
     return [TranscodeJob.model_validate(job.model_dump(mode="json")) for job in plan.jobs]
 
 

@@ -53,12 +53,16 @@ def delete_prefix(s3: S3Client, bucket: str, prefix: str) -> int:
     return removed
 
 
-def start_event(bucket: str, key: str) -> dict[str, object]:
-    """The input the state machine expects: the shape of S3's 'Object Created' event."""
+def start_event(bucket: str, key: str, version_id: str | None) -> dict[str, object]:
+    """The input the state machine expects: the shape of S3's 'Object Created' event. The
+    version is the source as stored now, which this run's probe checks and its jobs read
+    (the pipeline pins the version its event names); S3 names none when the bucket is not
+    versioned, and the probe then refuses the run, as it would S3's own event."""
+    s3_object = {"key": key} | ({"version-id": version_id} if version_id else {})
     return {
         "source": "streamforge.api",
         "detail-type": "Object Created",
-        "detail": {"bucket": {"name": bucket}, "object": {"key": key}},
+        "detail": {"bucket": {"name": bucket}, "object": s3_object},
     }
 
 
@@ -77,7 +81,8 @@ def reprocess_video(
 ) -> str:
     """FAILED -> UPLOADED, then a new execution that claims it. Returns the execution ARN."""
     videos.require_status(record, VideoStatus.FAILED, "only a FAILED video can be reprocessed")
-    if not uploads.source_exists(s3, uploads_bucket, record):
+    stored = uploads.stored_source(s3, uploads_bucket, record)
+    if stored is None:
         raise SourceGone(
             f"the source of video {record.video_id} is gone; create a new video and upload again"
         )
@@ -87,7 +92,9 @@ def reprocess_video(
         started = sfn.start_execution(
             stateMachineArn=state_machine_arn,
             name=execution_name(record.video_id),
-            input=json.dumps(start_event(uploads_bucket, record.source_key)),
+            input=json.dumps(
+                start_event(uploads_bucket, record.source_key, stored.get("VersionId"))
+            ),
         )
     except ClientError as error:
         videos.restore_failure(record, error_code=error_code, error_message=error_message)

@@ -88,6 +88,9 @@ class TranscodeJob(_Frozen):
 
     video_id: str
     source_key: str
+    # The S3 object version the probe checked: every job reads exactly that version, so an
+    # overwrite of the source after its upload event cannot reach the encoders.
+    source_version: str = Field(min_length=1)
     output_prefix: str  # in the media bucket, ends with "/"
     segment_seconds: int = Field(default=4, gt=0)
     gop_seconds: float = Field(default=2.0, gt=0)

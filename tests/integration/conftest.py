@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import boto3
 import pytest
 
+from lambdas.pipeline.contract import TranscodeJob
 from tests.support.moto_server import aws_env, moto_endpoint
 
 if TYPE_CHECKING:
@@ -55,10 +56,26 @@ def make_buckets(s3: S3Client) -> Callable[[], Buckets]:
         suffix = uuid.uuid4().hex[:12]
         buckets = Buckets(uploads=f"uploads-{suffix}", media=f"media-{suffix}")
         s3.create_bucket(Bucket=buckets.uploads)
+        # Versioned, as deployed: jobs read the source version they were planned for.
+        s3.put_bucket_versioning(
+            Bucket=buckets.uploads, VersioningConfiguration={"Status": "Enabled"}
+        )
         s3.create_bucket(Bucket=buckets.media)
         return buckets
 
     return make
+
+
+# A job's source_version until upload_source pins it: S3 has no such version, so a job run
+# unpinned reads nothing.
+UNPINNED = "unpinned"
+
+
+def upload_source(s3: S3Client, bucket: str, path: Path, job: TranscodeJob) -> TranscodeJob:
+    """Stores `path` as the job's source; returns the job pinned to the version stored."""
+    with path.open("rb") as body:
+        stored = s3.put_object(Bucket=bucket, Key=job.source_key, Body=body)
+    return job.model_copy(update={"source_version": stored["VersionId"]})
 
 
 TranscoderEnv = Callable[[str, Buckets], dict[str, str]]

@@ -13,7 +13,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -28,6 +29,7 @@ from lambdas.pipeline.contract import (
     VideoRendition,
     result_key,
 )
+from tests.integration.conftest import UNPINNED, upload_source
 from tests.support.media import keyframe_times, make_clip, make_not_a_video, probe
 from transcoder import contract as transcoder_contract
 from transcoder.runner import run_job
@@ -57,6 +59,7 @@ def video_job(name: str, width: int, height: int) -> TranscodeJob:
     return TranscodeJob(
         video_id=VIDEO_ID,
         source_key=SOURCE_KEY,
+        source_version=UNPINNED,
         output_prefix=f"{VIDEO_ID}/hls/{name}/",
         segment_seconds=SEGMENT_SECONDS,
         gop_seconds=GOP_SECONDS,
@@ -76,6 +79,7 @@ def audio_job() -> TranscodeJob:
     return TranscodeJob(
         video_id=VIDEO_ID,
         source_key=SOURCE_KEY,
+        source_version=UNPINNED,
         output_prefix=f"{VIDEO_ID}/hls/audio/",
         segment_seconds=SEGMENT_SECONDS,
         gop_seconds=GOP_SECONDS,
@@ -128,10 +132,12 @@ def published(
 ) -> Published:
     # Given an uploaded 1280x720 25 fps clip with audio
     buckets = make_buckets()
-    s3.upload_file(str(source_clip), buckets.uploads, SOURCE_KEY)
+    jobs = {
+        name: upload_source(s3, buckets.uploads, source_clip, job) for name, job in JOBS.items()
+    }
 
     # When the two video rungs and the audio rendition are transcoded, one process each
-    runs = {name: run_transcoder(job.model_dump_json(), buckets) for name, job in JOBS.items()}
+    runs = {name: run_transcoder(job.model_dump_json(), buckets) for name, job in jobs.items()}
 
     return Published(buckets, runs, tmp_path_factory.mktemp("published"))
 
@@ -332,8 +338,9 @@ class RecordingStore(MediaStore):
         self._source = source
         self.written: list[tuple[str, str]] = []  # (key, content type)
 
-    def source_url(self, source_key: str) -> str:
-        return str(self._source)
+    @contextmanager
+    def serve_source(self, source_key: str, version_id: str) -> Iterator[str]:
+        yield str(self._source)
 
     def upload_file(self, path: Path, key: str, content_type: str) -> None:
         assert path.is_file()
@@ -397,11 +404,12 @@ def test_an_unreadable_source_fails_and_publishes_nothing(
 ) -> None:
     # Given a source FFmpeg cannot use (or none at all)
     buckets = make_buckets()
+    job = case.job
     if case.write is not None:
-        s3.upload_file(str(case.write(tmp_path)), buckets.uploads, SOURCE_KEY)
+        job = upload_source(s3, buckets.uploads, case.write(tmp_path), job)
 
     # When the transcoder runs
-    run = run_transcoder(case.job.model_dump_json(), buckets)
+    run = run_transcoder(job.model_dump_json(), buckets)
 
     # Then it fails, says why in FFmpeg's words, and leaves no result and no media
     assert run.returncode == 1, run.stderr
@@ -450,12 +458,12 @@ def test_sigterm_stops_ffmpeg_and_publishes_nothing(
 ) -> None:
     # Given a job whose FFmpeg would run for a minute
     buckets = make_buckets()
-    s3.upload_file(str(source_clip), buckets.uploads, SOURCE_KEY)
+    job = upload_source(s3, buckets.uploads, source_clip, JOBS["360p"])
     slow_ffmpeg = tmp_path / "ffmpeg"
     pid_file = tmp_path / "ffmpeg.pid"
     slow_ffmpeg.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 60\n")
     slow_ffmpeg.chmod(0o755)
-    env = transcoder_env(JOBS["360p"].model_dump_json(), buckets)
+    env = transcoder_env(job.model_dump_json(), buckets)
     env["FFMPEG_BINARY"] = str(slow_ffmpeg)
     process = subprocess.Popen(
         [sys.executable, "-m", "transcoder"], env=env, stderr=subprocess.PIPE, text=True

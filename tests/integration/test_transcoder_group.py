@@ -14,6 +14,7 @@ import m3u8
 import pytest
 
 from lambdas.pipeline.contract import JobResult, TranscodeJob, result_key
+from tests.integration.conftest import UNPINNED, upload_source
 from tests.integration.test_transcoder import (
     CLIP_SECONDS,
     MEDIA_START,
@@ -36,6 +37,7 @@ NAMES = ("360p", "240p", "audio")
 GROUP = TranscodeJob(
     video_id=VIDEO_ID,
     source_key=f"{VIDEO_ID}/source.mp4",
+    source_version=UNPINNED,
     output_prefix=f"{VIDEO_ID}/hls/",
     segment_seconds=SEGMENT_SECONDS,
     gop_seconds=1.0,
@@ -77,12 +79,12 @@ def run(
 ) -> Run:
     source = make_clip(tmp_path_factory.mktemp("source") / "source.mp4", seconds=CLIP_SECONDS)
     buckets = make_buckets()
-    s3.upload_file(str(source), buckets.uploads, GROUP.source_key)
-    s3.upload_file(str(source), buckets.uploads, SINGLE.source_key)
+    group = upload_source(s3, buckets.uploads, source, GROUP)
+    single = upload_source(s3, buckets.uploads, source, SINGLE)
     return Run(
         buckets,
-        group=run_transcoder(GROUP.model_dump_json(), buckets),
-        single=run_transcoder(SINGLE.model_dump_json(), buckets),
+        group=run_transcoder(group.model_dump_json(), buckets),
+        single=run_transcoder(single.model_dump_json(), buckets),
         downloads=tmp_path_factory.mktemp("downloads"),
     )
 

@@ -30,6 +30,7 @@ from lambdas.pipeline.dash import build_mpd
 from lambdas.pipeline.ladder import plan_ladder
 from lambdas.pipeline.master_playlist import build_master_playlist
 from lambdas.pipeline.source import SourceInfo, parse_ffprobe
+from tests.integration.conftest import UNPINNED, upload_source
 from tests.support.media import keyframe_times, make_clip, probe
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ def encode(
         job = TranscodeJob(
             video_id=VIDEO_ID,
             source_key=source_key,
+            source_version=UNPINNED,
             output_prefix=f"{VIDEO_ID}/{clip.stem}/{rendition.name}/",
             segment_seconds=2,
             gop_seconds=1.0,
@@ -94,7 +96,7 @@ def encode(
             ),
             rendition=rendition.model_copy(update={"name": f"{clip.stem}-{rendition.name}"}),
         )
-        s3.upload_file(str(clip), buckets.uploads, source_key)
+        job = upload_source(s3, buckets.uploads, clip, job)
         done = run_transcoder(job.model_dump_json(), buckets)
         assert done.returncode == 0, done.stderr[-3000:]
         key = f"{VIDEO_ID}/jobs/{job.name}.json"

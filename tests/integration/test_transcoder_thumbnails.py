@@ -5,7 +5,8 @@ ffprobe and a WebVTT reading of our own."""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -22,6 +23,7 @@ from lambdas.pipeline.contract import (
 )
 from lambdas.pipeline.source import parse_ffprobe
 from lambdas.pipeline.thumbnails import plan_thumbnails
+from tests.integration.conftest import UNPINNED, upload_source
 from tests.support.media import make_clip, probe, read_storyboard
 from transcoder import contract as transcoder_contract
 from transcoder.runner import run_job
@@ -52,6 +54,7 @@ def plan(clip: Path) -> TranscodeJob:
     return TranscodeJob(
         video_id=VIDEO_ID,
         source_key=f"{VIDEO_ID}/{clip.stem}",
+        source_version=UNPINNED,
         output_prefix=f"{VIDEO_ID}/{clip.stem}/thumbs/",
         source=SourceHints(interlaced=info.interlaced, transfer=info.transfer),
         rendition=plan_thumbnails(info).model_copy(update={"name": f"thumbnails-{clip.stem}"}),
@@ -71,8 +74,7 @@ def make_thumbnails(
     buckets = make_buckets()
 
     def run(clip: Path) -> Thumbnails:
-        job = plan(clip)
-        s3.upload_file(str(clip), buckets.uploads, job.source_key)
+        job = upload_source(s3, buckets.uploads, clip, plan(clip))
         done = run_transcoder(job.model_dump_json(), buckets)
         assert done.returncode == 0, done.stderr[-3000:]
         body = s3.get_object(Bucket=buckets.media, Key=result_key(VIDEO_ID, job.name))["Body"]
@@ -216,8 +218,9 @@ class RecordingStore(MediaStore):
         self._source = source
         self.written: list[str] = []
 
-    def source_url(self, source_key: str) -> str:
-        return str(self._source)
+    @contextmanager
+    def serve_source(self, source_key: str, version_id: str) -> Iterator[str]:
+        yield str(self._source)
 
     def upload_file(self, path: Path, key: str, content_type: str) -> None:
         assert path.is_file()

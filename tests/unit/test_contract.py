@@ -27,6 +27,7 @@ MODEL_PAIRS = [
 VIDEO_JOB = pipeline.TranscodeJob(
     video_id="vid-1",
     source_key="vid-1/source.mov",
+    source_version="3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
     output_prefix="vid-1/hls/720p/",
     segment_seconds=4,
     gop_seconds=2.0,
@@ -49,6 +50,7 @@ HEVC_JOB = VIDEO_JOB.model_copy(
 AUDIO_JOB = pipeline.TranscodeJob(
     video_id="vid-1",
     source_key="vid-1/source.mov",
+    source_version="3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
     output_prefix="vid-1/hls/audio/",
     source=pipeline.SourceHints(audio_stream=1),
     rendition=pipeline.AudioRendition(bitrate_kbps=96, channels=1, sample_rate=44100),
@@ -56,6 +58,7 @@ AUDIO_JOB = pipeline.TranscodeJob(
 THUMBNAILS_JOB = pipeline.TranscodeJob(
     video_id="vid-1",
     source_key="vid-1/source.mov",
+    source_version="3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
     output_prefix="vid-1/thumbs/",
     rendition=pipeline.ThumbnailsRendition(
         duration_seconds=7.5,
@@ -211,6 +214,22 @@ def test_a_job_without_source_hints_still_parses_on_both_sides() -> None:
     assert parsed.rendition.kind == "video" and parsed.rendition.codec == "h264"
 
 
+@pytest.mark.parametrize("side", [pipeline.TranscodeJob, transcoder.TranscodeJob])
+@pytest.mark.parametrize("version", [None, ""], ids=["missing", "empty"])
+def test_a_job_that_does_not_pin_the_source_version_is_refused_on_both_sides(
+    side: type[BaseModel], version: str | None
+) -> None:
+    # An unpinned job would read whatever the source key holds when the task starts.
+    payload = VIDEO_JOB.model_dump(mode="json")
+    if version is None:
+        del payload["source_version"]
+    else:
+        payload["source_version"] = version
+
+    with pytest.raises(ValueError, match="source_version"):
+        side.model_validate(payload)
+
+
 def test_both_sides_agree_on_where_results_go_and_what_carries_the_job() -> None:
     assert transcoder.JOB_ENV_VAR == pipeline.JOB_ENV_VAR
     assert transcoder.result_key("vid-1", "720p") == pipeline.result_key("vid-1", "720p")
@@ -227,6 +246,7 @@ def test_the_transcoder_rejects_fields_it_does_not_know() -> None:
 GROUP_JOB = pipeline.TranscodeJob(
     video_id="vid-1",
     source_key="vid-1/source.mov",
+    source_version="3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
     output_prefix="vid-1/hls/",
     rendition=VIDEO_JOB.rendition.model_copy(update={"name": "480p", "width": 854, "height": 480}),
     group=[

@@ -12,6 +12,8 @@ from lambdas.pipeline.contract import ThumbnailsRendition, VideoRendition
 from lambdas.pipeline.errors import UnusableVideo
 from lambdas.pipeline.probe import (
     ProbeRequest,
+    UnpinnedSource,
+    UploadedObject,
     check_decodes,
     decode_check_command,
     plan_jobs,
@@ -19,7 +21,9 @@ from lambdas.pipeline.probe import (
 from lambdas.pipeline.source import SourceInfo
 from lambdas.pipeline.thumbnails import plan_thumbnails, tile_interval_seconds
 
-REQUEST = ProbeRequest(video_id="vid", source_key="vid/source")
+REQUEST = ProbeRequest(
+    video_id="vid", source_key="vid/source", source_object=UploadedObject(version_id="v1")
+)
 
 
 def settings(**changes: Any) -> Settings:
@@ -57,7 +61,20 @@ def test_a_720p_source_with_audio_gets_its_rungs_the_audio_and_the_thumbnails() 
         ("audio", "vid/hls/audio/"),
         ("thumbnails", "vid/thumbs/"),
     ]
-    assert all(job.source_key == "vid/source" for job in plan.jobs)
+    assert all((job.source_key, job.source_version) == ("vid/source", "v1") for job in plan.jobs)
+
+
+@pytest.mark.parametrize("event_object", [{}, {"version-id": None}], ids=["absent", "null"])
+def test_an_upload_event_without_an_object_version_is_refused(
+    event_object: dict[str, Any],
+) -> None:
+    # An unversioned bucket's event: nothing to pin, so no job may read "whatever is there".
+    request = ProbeRequest.model_validate(
+        {"video_id": "vid", "source_key": "vid/source", "source_object": event_object}
+    )
+
+    with pytest.raises(UnpinnedSource, match="versioned"):
+        plan_jobs(request, source(), settings())
 
 
 def test_no_audio_stream_means_no_audio_job() -> None:
@@ -112,6 +129,29 @@ def test_the_decode_check_decodes_the_first_packets_of_the_real_video_stream() -
     assert command[0] == "ffprobe" and command[-1] == "https://u/s?sig"
     assert command[command.index("-select_streams") + 1] == "V:0"
     assert command[command.index("-read_intervals") + 1].startswith("%+#")
+
+
+@pytest.mark.parametrize("build", [ffprobe_command, decode_check_command])
+def test_every_probe_command_reads_through_the_allow_lists(build: Any) -> None:
+    command = build("ffprobe", "https://u/s?sig")
+
+    assert command[command.index("-protocol_whitelist") + 1] == "https,tls,tcp"
+    assert command.index("-format_whitelist") < command.index("https://u/s?sig")
+
+
+def test_the_end_check_seeks_just_before_the_declared_end_and_lists_packets() -> None:
+    command = end_check_command("ffprobe", "https://u/s?sig", 36_000.0)
+
+    assert command[command.index("-read_intervals") + 1] == f"35999.000%+#{END_CHECK_PACKETS}"
+    assert command[command.index("-show_entries") + 1] == "packet=pts_time,duration_time"
+    assert "-protocol_whitelist" in command
+
+
+def test_each_ffprobe_call_gets_what_is_left_of_the_probes_budget() -> None:
+    assert ProbeBudget(per_call_seconds=60, total_seconds=70).next_timeout() == 60
+    assert ProbeBudget(per_call_seconds=60, total_seconds=5).next_timeout() <= 5
+    with pytest.raises(SourceTimeout, match="longer than 0 s"):
+        ProbeBudget(per_call_seconds=60, total_seconds=0).next_timeout()
 
 
 def test_a_stream_that_decodes_to_nothing_is_refused_naming_the_codec() -> None:

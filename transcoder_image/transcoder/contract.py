@@ -83,6 +83,7 @@ class TranscodeJob(_Frozen):
 
     video_id: str
     source_key: str
+    source_version: str = Field(min_length=1)
     output_prefix: str
     segment_seconds: int = Field(default=4, gt=0)
     gop_seconds: float = Field(default=2.0, gt=0)

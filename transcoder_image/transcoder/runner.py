@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 STDERR_TAIL_LINES = 50
 _UPLOAD_THREADS = 8
 _MAXRSS_BYTES = 1 if sys.platform == "darwin" else 1024  # Linux reports KiB
-# A presigned URL is a bearer credential: keep its query string out of the logs.
+# A query string can carry a credential (a presigned URL's does): keep it out of the logs.
 _URL_QUERY = re.compile(r"(https?://[^\s?'\"]*)\?[^\s'\":]*")
 
 
@@ -89,18 +89,19 @@ def run_job(
 
 
 def run_rendition_job(job: TranscodeJob, settings: Settings, store: MediaStore) -> JobResult:
-    with tempfile.TemporaryDirectory(prefix="streamforge-", dir=settings.work_dir) as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="streamforge-", dir=settings.work_dir) as tmp,
+        store.serve_source(job.source_key, job.source_version) as source_url,
+    ):
         work_dir = Path(tmp)
         out_dir = work_dir / "out"
         out_dir.mkdir()
-        command = build_job_command(
-            job, store.source_url(job.source_key), out_dir, ffmpeg=settings.ffmpeg_binary
-        )
+        command = build_job_command(job, source_url, out_dir, ffmpeg=settings.ffmpeg_binary)
         log.info(
             "encoding %s of %s",
             job.name,
             job.video_id,
-            extra={"fields": {"source_key": job.source_key, "command": redact(command)}},
+            extra={"fields": {**_source_fields(job), "command": redact(command)}},
         )
         stats = run_ffmpeg(command, work_dir / "ffmpeg.log")
         playlist = read_playlist(out_dir)
@@ -115,19 +116,20 @@ def run_group_job(job: TranscodeJob, settings: Settings, store: MediaStore) -> l
     """One decode, every rendition of the group; one result per rendition, written only
     after every rendition's media is checked and uploaded."""
     members = job.members()
-    with tempfile.TemporaryDirectory(prefix="streamforge-", dir=settings.work_dir) as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="streamforge-", dir=settings.work_dir) as tmp,
+        store.serve_source(job.source_key, job.source_version) as source_url,
+    ):
         work_dir = Path(tmp)
         out_root = work_dir / "out"
         for member in members:
             (out_root / member.name).mkdir(parents=True)
-        command = build_job_command(
-            job, store.source_url(job.source_key), out_root, ffmpeg=settings.ffmpeg_binary
-        )
+        command = build_job_command(job, source_url, out_root, ffmpeg=settings.ffmpeg_binary)
         log.info(
             "encoding %s of %s in one process",
             job.name,
             job.video_id,
-            extra={"fields": {"source_key": job.source_key, "command": redact(command)}},
+            extra={"fields": {**_source_fields(job), "command": redact(command)}},
         )
         stats = run_ffmpeg(command, work_dir / "ffmpeg.log")
         ssims = _group_ssims(members, stats)
@@ -312,17 +314,20 @@ def upload_files(store: MediaStore, job: TranscodeJob, out_dir: Path, names: lis
 def run_thumbnails_job(
     job: TranscodeJob, spec: ThumbnailsRendition, settings: Settings, store: MediaStore
 ) -> ThumbnailsResult:
-    with tempfile.TemporaryDirectory(prefix="streamforge-", dir=settings.work_dir) as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="streamforge-", dir=settings.work_dir) as tmp,
+        store.serve_source(job.source_key, job.source_version) as source_url,
+    ):
         work_dir = Path(tmp)
         out_dir = work_dir / "out"
         out_dir.mkdir()
         command = thumbnails.build_thumbnails_command(
-            job, store.source_url(job.source_key), out_dir, work_dir, ffmpeg=settings.ffmpeg_binary
+            job, source_url, out_dir, work_dir, ffmpeg=settings.ffmpeg_binary
         )
         log.info(
             "making thumbnails of %s",
             job.video_id,
-            extra={"fields": {"source_key": job.source_key, "command": redact(command)}},
+            extra={"fields": {**_source_fields(job), "command": redact(command)}},
         )
         stats = run_ffmpeg(command, work_dir / "ffmpeg.log")
         tiles = _frames(work_dir / thumbnails.TILE_TIMES_NAME)[: spec.columns * spec.rows]
@@ -369,6 +374,10 @@ def run_thumbnails_job(
 
 def _frames(path: Path) -> list[thumbnails.FrameStats]:
     return thumbnails.parse_frame_metadata(path.read_text()) if path.is_file() else []
+
+
+def _source_fields(job: TranscodeJob) -> dict[str, str]:
+    return {"source_key": job.source_key, "source_version": job.source_version}
 
 
 def redact(lines: Sequence[str]) -> list[str]:

@@ -1,19 +1,19 @@
-"""The S3 side of a job: a presigned URL for the source, uploads to the media bucket."""
+"""The S3 side of a job: the pinned source served to FFmpeg, uploads to the media bucket."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import boto3
 from botocore.config import Config
 
+from transcoder.source_server import SourceServer
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-
-# FFmpeg keeps making fresh range requests with this URL for the whole encode.
-# (A URL signed with temporary credentials also dies when they expire.)
-SOURCE_URL_SECONDS = 6 * 3600
 
 
 def content_type(filename: str, kind: Literal["video", "audio", "thumbnails"]) -> str:
@@ -31,7 +31,8 @@ def content_type(filename: str, kind: Literal["video", "audio", "thumbnails"]) -
 
 
 def make_s3_client() -> S3Client:
-    """An S3 client that presigns with SigV4; AWS_ENDPOINT_URL is honoured by boto3 itself."""
+    """An S3 client with SigV4; AWS_ENDPOINT_URL is honoured by boto3 itself, and so is the
+    task role: its credentials are refreshed before they expire, however long the job."""
     return boto3.client("s3", config=Config(signature_version="s3v4"))
 
 
@@ -41,12 +42,13 @@ class MediaStore:
         self._uploads_bucket = uploads_bucket
         self._media_bucket = media_bucket
 
-    def source_url(self, source_key: str) -> str:
-        return self._s3.generate_presigned_url(
-            "get_object",
-            Params={"Bucket": self._uploads_bucket, "Key": source_key},
-            ExpiresIn=SOURCE_URL_SECONDS,
-        )
+    @contextmanager
+    def serve_source(self, source_key: str, version_id: str) -> Iterator[str]:
+        """A loopback http URL that reads exactly this version of the source while open."""
+        with SourceServer(
+            self._s3, bucket=self._uploads_bucket, key=source_key, version_id=version_id
+        ) as server:
+            yield server.url
 
     def upload_file(self, path: Path, key: str, content_type: str) -> None:
         # upload_file streams from disk and switches to multipart for big files.
