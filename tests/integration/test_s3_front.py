@@ -341,7 +341,12 @@ def test_the_offline_stack_presigns_and_transcodes_through_the_front(
     offline_stack: OfflineStack,
 ) -> None:
     # Given the API's upload instructions for a small video
-    body = {"title": "Clip", "filename": "clip.mp4", "contentType": "video/mp4", "sizeBytes": 4}
+    body: dict[str, Any] = {
+        "title": "Clip",
+        "filename": "clip.mp4",
+        "contentType": "video/mp4",
+        "sizeBytes": 4,
+    }
     created = requests.post(
         f"{offline_stack.api_url}/videos",
         json=body,
