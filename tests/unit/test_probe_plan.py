@@ -9,13 +9,17 @@ import pytest
 
 from lambdas.core.settings import Settings
 from lambdas.pipeline.contract import ThumbnailsRendition, VideoRendition
-from lambdas.pipeline.errors import UnusableVideo
+from lambdas.pipeline.errors import SourceTimeout, UnusableVideo
 from lambdas.pipeline.probe import (
+    END_CHECK_PACKETS,
+    ProbeBudget,
     ProbeRequest,
     UnpinnedSource,
     UploadedObject,
     check_decodes,
     decode_check_command,
+    end_check_command,
+    ffprobe_command,
     plan_jobs,
 )
 from lambdas.pipeline.source import SourceInfo
