@@ -46,7 +46,11 @@ def test_create_returns_the_id_at_once_with_a_presigned_put(offline_stack: Offli
     assert upload["type"] == "single" and upload["method"] == "PUT"
     assert f"/{video['id']}/source" in upload["url"] and "X-Amz-Signature=" in upload["url"]
     assert "holiday" not in upload["url"]  # keys come from ids, never from file names
-    assert upload["headers"] == {"Content-Type": "video/mp4"}
+    assert upload["headers"] == {
+        "Content-Type": "video/mp4",
+        "If-None-Match": "*",
+        "x-amz-tagging": "upload=pending",
+    }
 
 
 @pytest.mark.parametrize(
@@ -267,11 +271,13 @@ def test_another_user_cannot_read_change_or_delete_a_private_video(
 
 
 def test_delete_is_idempotent_and_removes_the_video_everywhere(offline_stack: OfflineStack) -> None:
-    created = call(offline_stack, "POST", "/videos", user="max", json=VALID).json()
+    junk = b"not a video"
+    body = {**VALID, "sizeBytes": len(junk)}  # the PUT is signed for the declared size
+    created = call(offline_stack, "POST", "/videos", user="max", json=body).json()
     video_id = created["video"]["id"]
     put = requests.put(
         created["upload"]["url"],
-        data=b"not a video",
+        data=junk,
         headers=created["upload"]["headers"],
         timeout=30,
     )
