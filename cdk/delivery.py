@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
-from aws_cdk import Annotations, Duration, RemovalPolicy
+from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -69,13 +70,23 @@ class Delivery(Construct):
 
         # Signed URLs: CloudFront checks them with the public key; the API signs them with
         # the private key it reads from this secret (created empty, filled by hand).
+        # CloudFront cannot change a public key in place: a new PEM is a new resource (its
+        # id and name carry the key's hash), and the key group moves over to it.
+        pem = settings.cdn_public_key_pem or self._placeholder_key()
+        key_hash = hashlib.sha256(pem.encode()).hexdigest()[:12]
         self.public_key = cloudfront.PublicKey(
             self,
-            "CdnPublicKey",
-            encoded_key=settings.cdn_public_key_pem or self._placeholder_key(),
+            f"CdnPublicKey{key_hash}",
+            public_key_name=regional_name(self, f"cdn-key-{key_hash}"),
+            encoded_key=pem,
             comment="StreamForge media URL signing key",
         )
-        self.key_group = cloudfront.KeyGroup(self, "CdnKeyGroup", items=[self.public_key])
+        self.key_group = cloudfront.KeyGroup(
+            self,
+            "CdnKeyGroup",
+            key_group_name=regional_name(self, "cdn-keys"),
+            items=[self.public_key],
+        )
         self.private_key_secret = secretsmanager.Secret(
             self,
             "CdnPrivateKey",
@@ -98,6 +109,7 @@ class Delivery(Construct):
         media_cors = cloudfront.ResponseHeadersPolicy(
             self,
             "MediaCors",
+            response_headers_policy_name=regional_name(self, "media-cors"),
             cors_behavior=cloudfront.ResponseHeadersCorsBehavior(
                 access_control_allow_origins=self.web_origins,
                 access_control_allow_methods=["GET", "HEAD", "OPTIONS"],
@@ -133,8 +145,14 @@ class Delivery(Construct):
     def _placeholder_key(self) -> str:
         Annotations.of(self).add_warning_v2(
             "streamforge:cdnPublicKeyPem",
-            "No cdnPublicKeyPem in the context: the media CDN trusts a placeholder key "
+            "No cdnPublicKeyFile in the context: the media CDN trusts a placeholder key "
             "nobody holds, so no video will play. Deploy with "
-            '-c cdnPublicKeyPem="$(cat public.pem)" (see docs/deploy.md).',
+            "-c cdnPublicKeyFile=path/to/cdn_public.pem (see docs/deploy.md).",
         )
         return PLACEHOLDER_PUBLIC_KEY.read_text()
+
+
+def regional_name(scope: Construct, suffix: str) -> str:
+    """CloudFront names are global to the account: the stack's region keeps a second
+    region's deployment from colliding with the first."""
+    return f"{Stack.of(scope).stack_name}-{Aws.REGION}-{suffix}"

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+import math
+
+from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
@@ -21,6 +23,20 @@ from cdk.grants import acknowledge_function, acknowledge_xray, allow, allow_put_
 from cdk.nag import acknowledge, arn_finding, logical_id
 from cdk.settings import Settings
 from cdk.storage import Storage
+
+# Fargate's ephemeral storage, in GiB: 20 without the setting, 21..200 with it.
+FARGATE_STORAGE_GIB = (21, 200)
+# Room besides a job's files: the container image is unpacked into the same storage.
+_IMAGE_AND_LOGS_GIB = 4
+PROBE_TIMEOUT = Duration.seconds(180)  # the ASL's Probe state gives it 210 s
+
+
+def ephemeral_storage_gib(max_upload_bytes: int) -> int:
+    """Room for the largest accepted source and as much again for a job's outputs, which
+    are written in full before they are uploaded."""
+    low, high = FARGATE_STORAGE_GIB
+    needed = math.ceil(2 * max_upload_bytes / 1024**3) + _IMAGE_AND_LOGS_GIB
+    return max(low, min(high, needed))
 
 
 class Pipeline(Construct):
@@ -122,11 +138,19 @@ class Pipeline(Construct):
             if settings.architecture == "arm64"
             else ecs.CpuArchitecture.X86_64
         )
+        storage_gib = ephemeral_storage_gib(settings.max_upload_bytes)
+        if storage_gib == FARGATE_STORAGE_GIB[1]:
+            Annotations.of(self).add_warning_v2(
+                "streamforge:ephemeralStorage",
+                f"maxUploadBytes {settings.max_upload_bytes}: a source this large and its "
+                f"outputs may not fit in Fargate's {storage_gib} GiB of task storage.",
+            )
         self.task_definition = ecs.FargateTaskDefinition(
             self,
             "TranscoderTask",
             cpu=settings.fargate_cpu,
             memory_limit_mib=settings.fargate_memory_mib,
+            ephemeral_storage_gib=storage_gib,
             runtime_platform=ecs.RuntimePlatform(
                 cpu_architecture=cpu_architecture,
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
@@ -204,9 +228,10 @@ class Pipeline(Construct):
             image=probe_image_code(settings),
             description="Runs ffprobe on an uploaded source and plans the transcoding jobs",
             memory_size=1024,
-            timeout=Duration.seconds(90),  # the ASL gives the task 120 s
+            timeout=PROBE_TIMEOUT,
             environment={
                 **environment,
+                "MAX_UPLOAD_BYTES": str(settings.max_upload_bytes),
                 "X264_PRESET": settings.x264_preset,
                 "MAX_PARALLEL_JOBS": str(settings.max_parallel_jobs),
                 "JOB_STRATEGY": settings.job_strategy,
@@ -307,7 +332,14 @@ class Pipeline(Construct):
             ["lambda:InvokeFunction"],
             [f.function_arn for f in (self.probe, self.finalise, self.record_failure)],
         )
-        allow(role, ["ecs:RunTask"], [self.task_definition.task_definition_arn])
+        # Any revision of the family: a deploy during processing registers a new revision,
+        # and the running videos' later jobs still start the one their execution began with.
+        task_definitions = stack.format_arn(
+            service="ecs",
+            resource="task-definition",
+            resource_name=f"{self.task_definition.family}:*",
+        )
+        allow(role, ["ecs:RunTask"], [task_definitions])
         allow(
             role,
             ["ecs:StopTask", "ecs:DescribeTasks"],
@@ -348,6 +380,16 @@ class Pipeline(Construct):
             findings=[
                 "Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:"
                 f"task/<{logical_id(self.cluster)}>/*"
+            ],
+        )
+        acknowledge(
+            self.state_machine,
+            "AwsSolutions-IAM5",
+            "RunTask may start any revision of the transcoder's own task family, so a "
+            "deploy does not fail the videos already processing.",
+            findings=[
+                "Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:"
+                f"task-definition/{self.task_definition.family}:*"
             ],
         )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any, Literal
 
 from aws_cdk import aws_logs as logs
@@ -54,6 +55,9 @@ _RETENTION: dict[int, logs.RetentionDays] = {
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 _PEM_BEGIN = "-----BEGIN PUBLIC KEY-----"
 _PEM_END = "-----END PUBLIC KEY-----"
+_PEM_BY_FILE = "-c cdnPublicKeyFile=path/to/cdn_public.pem"
+# Fargate Spot runs only x86_64 tasks.
+_SPOT_ARCHITECTURES = ("x86_64",)
 
 X264Preset = Literal[
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower"
@@ -69,7 +73,8 @@ class Settings(BaseModel):
     # Transcoding plan, handed to the probe
     ladder_max_height: int = Field(default=1440, ge=144, le=2160)
     hevc_ladder: bool = False  # adds an HEVC (hvc1) ladder beside the H.264 one
-    max_parallel_jobs: int = Field(default=0, ge=0, le=40)  # Map concurrency; 0: unbounded
+    # Map concurrency; 0: unbounded. Two 2-vCPU tasks fit a new account's Fargate vCPU quota.
+    max_parallel_jobs: int = Field(default=2, ge=0, le=40)
     x264_preset: X264Preset = "veryfast"
     # per_rung: one task per rendition; balanced: cheap rungs and audio share one decode
     job_strategy: Literal["per_rung", "balanced"] = "per_rung"
@@ -91,8 +96,11 @@ class Settings(BaseModel):
     auth_domain_prefix: str | None = Field(
         default=None, pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
     )
-    # Media delivery: the public half of the CloudFront signing key pair
+    # Media delivery: the public half of the CloudFront signing key pair, inline or as a file
+    # (the CDK CLI cuts a `-c` value at its first newline, so a PEM on the command line
+    # must come as a file)
     cdn_public_key_pem: str | None = None
+    cdn_public_key_file: Path | None = None
     require_cdn_key: bool = False
     # Operations
     log_retention_days: int = 30
@@ -134,6 +142,23 @@ class Settings(BaseModel):
                 )
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_pem_file(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        given = values.get("cdnPublicKeyFile", values.get("cdn_public_key_file"))
+        if given is None:
+            return values
+        if values.get("cdnPublicKeyPem", values.get("cdn_public_key_pem")) is not None:
+            raise ValueError("give cdnPublicKeyFile or cdnPublicKeyPem, not both")
+        path = Path(str(given)).expanduser()
+        try:
+            pem = path.read_text()
+        except OSError as error:
+            raise ValueError(f"cdnPublicKeyFile {str(path)!r}: {error.strerror}") from None
+        return {**values, "cdnPublicKeyPem": pem}
+
     @field_validator("cdn_public_key_pem", mode="before")
     @classmethod
     def _normalise_pem(cls, value: Any) -> Any:
@@ -145,10 +170,15 @@ class Settings(BaseModel):
     @field_validator("cdn_public_key_pem")
     @classmethod
     def _check_pem(cls, value: str | None) -> str | None:
+        if value == _PEM_BEGIN:
+            raise ValueError(
+                "cdnPublicKeyPem arrived as its first line only: the CDK CLI cuts a -c value "
+                f"at its first newline. Pass the key as a file instead: {_PEM_BY_FILE}"
+            )
         if value is not None and not (value.startswith(_PEM_BEGIN) and value.endswith(_PEM_END)):
             raise ValueError(
-                "cdnPublicKeyPem must be a PEM public key (-----BEGIN PUBLIC KEY----- ...), "
-                'e.g. -c cdnPublicKeyPem="$(cat public.pem)"'
+                f"the CDN public key must be a PEM public key ({_PEM_BEGIN} ...), "
+                f"e.g. {_PEM_BY_FILE}"
             )
         return value + "\n" if value is not None else None
 
@@ -173,8 +203,13 @@ class Settings(BaseModel):
             )
         if self.require_cdn_key and self.cdn_public_key_pem is None:
             raise ValueError(
-                "requireCdnKey is set but cdnPublicKeyPem is missing: "
-                'deploy with -c cdnPublicKeyPem="$(cat public.pem)" (see docs/deploy.md)'
+                "requireCdnKey is set but the CDN public key is missing: "
+                f"deploy with {_PEM_BY_FILE} (see docs/deploy.md)"
+            )
+        if self.fargate_spot and self.architecture not in _SPOT_ARCHITECTURES:
+            raise ValueError(
+                f"fargateSpot runs only x86_64 tasks, so architecture={self.architecture} "
+                "would fail every transcoder task: drop fargateSpot or use x86_64"
             )
         return self
 

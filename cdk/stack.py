@@ -30,6 +30,7 @@ class StreamForgeStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
+        self.settings = settings
 
         self.storage = Storage(self, "Storage", settings=settings)
         self.data = Data(self, "Data")

@@ -206,3 +206,30 @@ def test_the_idempotency_table_expires_records_and_only_the_api_uses_it(
         statements = role_statements(synthesized, role_of_service(synthesized, service))
         touches = [s for s in statements if arn_ref(table_id) in as_list(s["Resource"])]
         assert bool(touches) == (service == constants.API_SERVICE), service
+
+
+def test_the_workflow_may_run_any_revision_of_the_transcoder_family_only(
+    synthesized: Synthesized,
+) -> None:
+    # A deploy during processing registers a new revision; videos already running still
+    # start tasks from the revision their execution began with.
+    _, state_machine = synthesized.one("AWS::StepFunctions::StateMachine")
+    statements = role_statements(
+        synthesized, state_machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    )
+    (run_task,) = [s for s in statements if "ecs:RunTask" in as_list(s["Action"])]
+    family = synthesized.stack.pipeline.task_definition.family
+    assert run_task["Resource"] == {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":ecs:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                f":task-definition/{family}:*",
+            ],
+        ]
+    }

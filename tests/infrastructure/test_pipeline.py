@@ -11,8 +11,15 @@ from aws_cdk.assertions import Match
 
 from cdk import constants
 from cdk.nag import logical_id
+from cdk.pipeline import FARGATE_STORAGE_GIB, ephemeral_storage_gib
 from tests.infrastructure.conftest import Synthesized
-from tests.infrastructure.policies import actions, arn_ref, as_list, role_statements
+from tests.infrastructure.policies import (
+    actions,
+    arn_ref,
+    as_list,
+    function_of_service,
+    role_statements,
+)
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +143,7 @@ def test_the_state_machine_role_may_do_what_the_asl_does_and_no_more(
 
     by_action = {a: s for s in statements for a in as_list(s["Action"])}
     pipeline = synthesized.stack.pipeline
-    assert by_action["ecs:RunTask"]["Resource"] == {"Ref": logical_id(pipeline.task_definition)}
+    assert pipeline.task_definition.family in json.dumps(by_action["ecs:RunTask"]["Resource"])
     rule = by_action["events:PutRule"]["Resource"]
     assert constants.ECS_SYNC_MANAGED_RULE in json.dumps(rule)
     assert by_action["dynamodb:UpdateItem"]["Resource"] == arn_ref(
@@ -219,3 +226,35 @@ def test_the_transcoder_task(synthesized: Synthesized) -> None:
         "AWS::ECS::Cluster",
         {"ClusterSettings": [{"Name": "containerInsights", "Value": "enabled"}]},
     )
+
+
+def test_task_storage_holds_the_largest_accepted_source_and_its_outputs(
+    synthesized: Synthesized,
+) -> None:
+    pipeline = synthesized.stack.pipeline
+    props = synthesized.resources[logical_id(pipeline.task_definition)]["Properties"]
+    max_upload_gib = synthesized.stack.settings.max_upload_bytes / 1024**3
+    storage_gib = props["EphemeralStorage"]["SizeInGiB"]
+    assert storage_gib >= min(2 * max_upload_gib, FARGATE_STORAGE_GIB[1])
+    assert FARGATE_STORAGE_GIB[0] <= storage_gib <= FARGATE_STORAGE_GIB[1]
+
+
+@pytest.mark.parametrize(
+    ("max_upload_bytes", "expected_gib"),
+    [(1, 21), (10 * 1024**3, 24), (50 * 1024**3, 104), (5 * 1024**4, 200)],
+)
+def test_task_storage_follows_the_upload_limit_within_fargates_range(
+    max_upload_bytes: int, expected_gib: int
+) -> None:
+    assert ephemeral_storage_gib(max_upload_bytes) == expected_gib
+
+
+def test_the_probe_knows_the_upload_limit_and_outlasts_its_ffprobe_calls(
+    synthesized: Synthesized, definition: dict[str, Any]
+) -> None:
+    probe = function_of_service(synthesized, constants.PROBE_SERVICE)["Properties"]
+    limit = synthesized.stack.settings.max_upload_bytes
+    assert probe["Environment"]["Variables"]["MAX_UPLOAD_BYTES"] == str(limit)
+    # Room for two bounded ffprobe runs, and the state's timeout above the function's own.
+    assert probe["Timeout"] >= 180
+    assert definition["States"]["Probe"]["TimeoutSeconds"] > probe["Timeout"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import aws_cdk as cdk
 import pytest
 from pydantic import ValidationError
@@ -61,8 +64,53 @@ def test_invalid_context_fails_synth(context: dict[str, object]) -> None:
 
 
 def test_a_required_cdn_key_must_be_given() -> None:
-    with pytest.raises(ValidationError, match="cdnPublicKeyPem"):
+    with pytest.raises(ValidationError, match="-c cdnPublicKeyFile="):
         Settings.model_validate({"requireCdnKey": "true"})
+
+
+def test_a_pem_cut_at_its_first_newline_is_refused_naming_the_file_form() -> None:
+    # `-c cdnPublicKeyPem="$(cat cdn_public.pem)"`: the CLI keeps only the first line
+    with pytest.raises(
+        ValidationError, match=re.escape("-c cdnPublicKeyFile=path/to/cdn_public.pem")
+    ):
+        Settings.model_validate({"cdnPublicKeyPem": "-----BEGIN PUBLIC KEY-----"})
+
+
+def test_the_public_key_is_read_from_cdn_public_key_file_under_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pem = generate_public_key_pem()
+    (tmp_path / "cdn_public.pem").write_text(pem)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    settings = Settings.model_validate(
+        {"cdnPublicKeyFile": "~/cdn_public.pem", "requireCdnKey": "true"}
+    )
+    assert settings.cdn_public_key_pem == pem
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"cdnPublicKeyFile": "/nonexistent/cdn_public.pem"}, "/nonexistent/cdn_public.pem"),
+        ({"cdnPublicKeyFile": __file__}, "must be a PEM public key"),
+        ({"cdnPublicKeyFile": __file__, "cdnPublicKeyPem": "x"}, "not both"),
+    ],
+)
+def test_a_bad_cdn_public_key_file_is_refused(context: dict[str, str], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings.model_validate(context)
+
+
+def test_spot_with_arm64_is_refused_because_spot_runs_only_x86() -> None:
+    with pytest.raises(ValidationError, match="fargateSpot runs only x86_64"):
+        Settings.model_validate({"fargateSpot": "true", "architecture": "arm64"})
+    assert Settings.model_validate({"fargateSpot": "true"}).architecture == "x86_64"
+
+
+def test_parallel_jobs_default_fits_a_new_accounts_fargate_quota() -> None:
+    # Two 2-vCPU tasks: 4 vCPUs, within the smallest quotas new accounts are given.
+    settings = Settings()
+    assert settings.max_parallel_jobs * settings.fargate_cpu / 1024 <= 4
 
 
 def test_a_pem_passed_with_escaped_newlines_is_restored() -> None:

@@ -55,6 +55,24 @@ def test_the_map_runs_one_ecs_task_per_job_and_retries_a_failed_task() -> None:
     assert any("States.TaskFailed" in r["ErrorEquals"] for r in task["Retry"])
 
 
+# RunTask's `Failures` (no capacity, over the vCPU quota) fail a .sync task as
+# AmazonECS.Unknown; ECS API errors read as ECS.<exception>.
+CAPACITY_ERRORS = {"AmazonECS.Unknown", "ECS.AmazonECSException", "ECS.ServerException"}
+
+
+def test_capacity_and_quota_errors_wait_patiently_apart_from_ffmpeg_failures() -> None:
+    retry = definition()["States"]["Transcode"]["ItemProcessor"]["States"]["RunTranscoder"]["Retry"]
+    (capacity,) = [r for r in retry if set(r["ErrorEquals"]) & CAPACITY_ERRORS]
+    assert set(capacity["ErrorEquals"]) == CAPACITY_ERRORS
+    assert "States.TaskFailed" not in capacity["ErrorEquals"]
+    # Several attempts, tens of seconds apart and growing: running tasks have time to end.
+    assert capacity["MaxAttempts"] >= 6
+    assert capacity["IntervalSeconds"] >= 20
+    assert capacity["MaxDelaySeconds"] >= 120
+    (task_failed,) = [r for r in retry if "States.TaskFailed" in r["ErrorEquals"]]
+    assert task_failed["MaxAttempts"] == 2  # a failing FFmpeg is not worth eight tries
+
+
 def test_every_failure_path_ends_in_the_dead_letter_queue_and_fail() -> None:
     states = definition()["States"]
     for name in ("Claim", "Probe", "Transcode", "Finalise"):
