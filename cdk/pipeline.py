@@ -182,7 +182,7 @@ class Pipeline(Construct):
         task_role = self.task_definition.task_role
         iam.Grant.add_to_principal(
             grantee=task_role,
-            actions=["s3:GetObject"],
+            actions=["s3:GetObject", "s3:GetObjectVersion"],  # reads the pinned version
             resource_arns=[storage.uploads.arn_for_objects(constants.UPLOAD_SOURCE_PATTERN)],
         )
         iam.Grant.add_to_principal(
@@ -264,7 +264,8 @@ class Pipeline(Construct):
 
         sources = storage.uploads.arn_for_objects(constants.UPLOAD_SOURCE_PATTERN)
         # ListBucket lets a missing object read as 404 / NoSuchKey rather than 403.
-        allow(self.probe, ["s3:GetObject"], [sources])  # ffprobe reads a presigned URL
+        # ffprobe reads a presigned URL of the pinned version
+        allow(self.probe, ["s3:GetObject", "s3:GetObjectVersion"], [sources])
         allow(self.probe, ["s3:ListBucket"], [storage.uploads.bucket_arn])
         allow(self.finalise, ["s3:GetObject", "s3:PutObject"], [storage.media.arn_for_objects("*")])
         allow(self.finalise, ["s3:ListBucket"], [storage.media.bucket_arn])

@@ -55,6 +55,8 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 )
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
+from local import iam_audit
+
 log = logging.getLogger("streamforge.local.engine")
 
 POLL_SECONDS = 0.2
@@ -100,7 +102,8 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
     )
     payload = json.loads(event) if isinstance(event, str) else (event or {})
     try:
-        result = resolve_handler(str(self.handler))(payload, context)
+        with iam_audit.acting_as(self.function_name):  # its calls are its role's
+            result = resolve_handler(str(self.handler))(payload, context)
     except Exception as error:  # the error payload Lambda itself returns
         log.warning("%s raised %s: %s", self.function_name, type(error).__name__, error)
         body = {
@@ -210,6 +213,7 @@ class TaskLauncher:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{task_arn.rsplit('/', 1)[-1]}.log"
         env = {**os.environ, **self.base_environment, **environment}
+        env.update(iam_audit.task_environment(env))  # records the task role's calls
         with log_path.open("wb") as log_file:
             process = subprocess.Popen(
                 command,

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from lambdas.pipeline.clients import pipeline_adapters
+from local import iam_audit
 from local.config import OfflineConfig
 from local.stack import OfflineStack
 from tests.support.media import make_clip
@@ -30,11 +32,22 @@ def fault_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def iam_calls_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where every AWS call a principal of the offline stack makes is recorded (for
+    tests/infrastructure/test_iam_sufficiency.py). Installed before any client is made."""
+    path = tmp_path_factory.mktemp("iam-audit") / "calls.jsonl"
+    iam_audit.install(path)
+    pipeline_adapters.cache_clear()  # clients made before the audit would go unrecorded
+    return path
+
+
+@pytest.fixture(scope="session")
 def offline_stack(
-    tmp_path_factory: pytest.TempPathFactory, fault_plan: Path
+    tmp_path_factory: pytest.TempPathFactory, fault_plan: Path, iam_calls_log: Path
 ) -> Iterator[OfflineStack]:
     """The whole offline stack, in this process. Its transcoder containers run through the
-    fault-injecting wrapper, which is the real transcoder unless a test plans a fault."""
+    fault-injecting wrapper, which is the real transcoder unless a test plans a fault. Every
+    AWS call its principals make is recorded in `iam_calls_log`."""
     os.environ[FAULT_PLAN_ENV] = str(fault_plan)
     config = OfflineConfig(
         state_dir=tmp_path_factory.mktemp("offline-state"),

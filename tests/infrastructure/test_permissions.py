@@ -39,6 +39,7 @@ def test_the_transcoder_reads_sources_and_writes_media_and_nothing_else(
     assert granted == sorted(
         [
             ("s3:GetObject", repr(objects_of(logical_id(storage.uploads), "*/source"))),
+            ("s3:GetObjectVersion", repr(objects_of(logical_id(storage.uploads), "*/source"))),
             ("s3:PutObject", repr(objects_of(logical_id(storage.media), "*"))),
         ]
     )
