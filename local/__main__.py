@@ -1,4 +1,4 @@
-"""python -m local up | process FILE | token --user NAME"""
+"""python -m local up | process FILE | token --user NAME | smoke --api URL --token T"""
 
 from __future__ import annotations
 
@@ -92,6 +92,27 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _smoke(args: argparse.Namespace) -> int:
+    """Progress and failures go to stderr, the summary to stdout."""
+    from local.client import ApiError
+    from local.smoke import SmokeFailed, run_smoke
+
+    try:
+        report = run_smoke(
+            args.api,
+            args.token,
+            timeout_seconds=args.timeout,
+            keep=args.keep,
+            clip=Path(args.clip) if args.clip else None,
+            progress=logging.info,
+        )
+    except (SmokeFailed, ApiError, TimeoutError, OSError) as error:
+        print(f"smoke test FAILED: {error}", file=sys.stderr)
+        return 1
+    print("smoke test passed", *report.lines(), sep="\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -122,6 +143,16 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--user", required=True)
     token.add_argument("--seconds", type=int, default=3600)
     token.set_defaults(run=_token)
+
+    smoke = commands.add_parser(
+        "smoke", help="upload a generated clip to a deployed stack and play it back"
+    )
+    smoke.add_argument("--api", required=True, help="the API's URL (the stack's ApiUrl output)")
+    smoke.add_argument("--token", required=True, help="a signed-in user's ID token")
+    smoke.add_argument("--timeout", type=float, default=900, help="seconds to wait for it")
+    smoke.add_argument("--keep", action="store_true", help="leave the video in place")
+    smoke.add_argument("--clip", help="upload this file instead of a clip made with FFmpeg")
+    smoke.set_defaults(run=_smoke)
 
     args = parser.parse_args(argv)
     logging.basicConfig(
