@@ -47,7 +47,7 @@ class Delivery(Construct):
                 origin=origins.S3BucketOrigin.with_origin_access_control(storage.web),
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
-                response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+                response_headers_policy=self._web_headers(),
             ),
             default_root_object="index.html",
             # A single-page app: unknown paths are client-side routes.
@@ -141,6 +141,58 @@ class Delivery(Construct):
         )
         for rule, reason in _DISTRIBUTION_FINDINGS.items():
             acknowledge([self.web_distribution, self.media_distribution], rule, reason)
+
+    def _web_headers(self) -> cloudfront.ResponseHeadersPolicy:
+        """The web app's CSP and security headers. The API, the uploads bucket, the media
+        distribution and Cognito all name the web origin (CORS, callbacks), so naming them
+        here would be a dependency cycle: each is allowed by its AWS host pattern in this
+        region instead. local/webapp.py serves the same directives offline."""
+        region = Aws.REGION
+        connect = [
+            "'self'",
+            f"https://*.execute-api.{region}.amazonaws.com",  # the HTTP API
+            f"https://*.s3.{region}.amazonaws.com",  # presigned upload URLs
+            "https://*.s3.amazonaws.com",
+            f"https://*.auth.{region}.amazoncognito.com",  # the Hosted UI's token endpoint
+            "https://*.cloudfront.net",  # media: playlists and segments
+        ]
+        directives = {
+            "default-src": "'none'",
+            "script-src": "'self'",
+            "style-src": "'self'",
+            "img-src": "'self' data: blob: https://*.cloudfront.net",
+            "media-src": "blob: https://*.cloudfront.net",
+            "worker-src": "blob:",  # hls.js's transmuxing worker
+            "connect-src": " ".join(connect),
+            "font-src": "'self'",
+            "manifest-src": "'self'",
+            "base-uri": "'none'",
+            "form-action": "'self'",
+            "frame-ancestors": "'none'",
+        }
+        policy = "; ".join(f"{name} {value}" for name, value in directives.items())
+        return cloudfront.ResponseHeadersPolicy(
+            self,
+            "WebHeaders",
+            comment="StreamForge web app: CSP and security headers",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy=policy, override=True
+                ),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                ),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.NO_REFERRER, override=True
+                ),
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=Duration.days(365),
+                    include_subdomains=True,
+                    override=True,
+                ),
+            ),
+        )
 
     def _placeholder_key(self) -> str:
         Annotations.of(self).add_warning_v2(

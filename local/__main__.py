@@ -63,7 +63,9 @@ def _up(args: argparse.Namespace) -> int:
     with OfflineStack(config) as stack:
         assert stack.gateway is not None and stack.cdn is not None
         webapp = WebAppServer(
-            WebConfig(api_url=stack.api_url, cdn_url=stack.cdn_url),
+            WebConfig(
+                api_url=stack.api_url, cdn_url=stack.cdn_url, uploads_url=stack.s3_endpoint_url
+            ),
             stack.issuer,
             port=args.web_port,
         )

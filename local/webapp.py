@@ -2,7 +2,8 @@
 points it at the local API and CDN, and the local sign-in the app uses instead of Cognito's
 Hosted UI (`POST /auth/local/token` with a user name returns a token of the local issuer).
 
-    webapp = WebAppServer(WebConfig(api_url=stack.api_url, cdn_url=stack.cdn_url), stack.issuer)
+    webapp = WebAppServer(WebConfig(api_url=stack.api_url, cdn_url=stack.cdn_url,
+                                    uploads_url=stack.s3_endpoint_url), stack.issuer)
     webapp.start()              # serves at webapp.url
     for origin in webapp.origins:               # the app calls the API and the CDN
         stack.gateway.allow_origin(origin)      # from its own origin (CORS)
@@ -52,6 +53,37 @@ SECURITY_HEADERS = {
 }
 
 
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(
+    *, api: str, uploads: str | None, cdn: str | None, sign_in: str | None = None
+) -> str:
+    """Exactly what the built app loads: its own scripts and styles (Vite emits no inline
+    ones), JSON from the API, upload PUTs to the uploads bucket, media and images from the
+    CDN, hls.js's blob: worker and MediaSource (blob:) media. The same rules as the web
+    distribution's response headers policy in cdk/web.py."""
+    remote = [origin_of(url) for url in (api, uploads, cdn, sign_in) if url]
+    cdn_origin = [origin_of(cdn)] if cdn else []
+    directives = {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", *cdn_origin],
+        "media-src": ["blob:", *cdn_origin],
+        "worker-src": ["blob:"],
+        "connect-src": ["'self'", *dict.fromkeys(remote)],
+        "font-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+    return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
+
+
 @dataclass(frozen=True)
 class WebConfig:
     """What the app reads from config.json offline (the AWS deployment writes the Cognito
@@ -59,8 +91,13 @@ class WebConfig:
 
     api_url: str
     cdn_url: str | None = None
+    uploads_url: str | None = None  # where presigned upload URLs point (the S3 endpoint)
     region: str = REGION
     max_upload_bytes: int | None = None
+
+    @property
+    def content_security_policy(self) -> str:
+        return content_security_policy(api=self.api_url, uploads=self.uploads_url, cdn=self.cdn_url)
 
     def as_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {
@@ -71,6 +108,8 @@ class WebConfig:
         }
         if self.cdn_url:
             document["cdnUrl"] = self.cdn_url
+        if self.uploads_url:
+            document["uploadsUrl"] = self.uploads_url
         if self.max_upload_bytes:
             document["maxUploadBytes"] = self.max_upload_bytes
         return document
@@ -145,7 +184,8 @@ class WebAppServer(LoopbackServer):
         class RequestHandler(QuietHandler):
             def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
                 self.send_response(status)
-                for name, value in {**SECURITY_HEADERS, **headers}.items():
+                policy = {"Content-Security-Policy": app.config.content_security_policy}
+                for name, value in {**SECURITY_HEADERS, **policy, **headers}.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

@@ -51,7 +51,11 @@ def webapp(offline_stack: OfflineStack) -> Iterator[WebAppServer]:
     if not (WEB_DIST / "index.html").is_file():
         pytest.fail(f"{WEB_DIST} is not built: run `make web/dist` (npm ci && npm run build)")
     server = WebAppServer(
-        WebConfig(api_url=offline_stack.api_url, cdn_url=offline_stack.cdn_url),
+        WebConfig(
+            api_url=offline_stack.api_url,
+            cdn_url=offline_stack.cdn_url,
+            uploads_url=offline_stack.s3_endpoint_url,
+        ),
         offline_stack.issuer,
     )
     assert offline_stack.gateway is not None and offline_stack.cdn is not None
@@ -84,6 +88,7 @@ class BrowserSession:
     base_url: str
     errors: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
 
     def open(self, route: str = "/") -> None:
         url = f"{self.base_url}/#{route}"
@@ -120,6 +125,8 @@ def new_session(browser: Browser, webapp: WebAppServer) -> Iterator[Callable[...
         def on_console(message: ConsoleMessage) -> None:
             if message.type == "error":
                 session.errors.append(message.text)
+            if "Content Security Policy" in message.text:  # Chromium reports each refusal
+                session.csp_violations.append(message.text)
 
         page.on("pageerror", lambda error: session.errors.append(f"pageerror: {error}"))
         page.on("console", on_console)
@@ -129,6 +136,11 @@ def new_session(browser: Browser, webapp: WebAppServer) -> Iterator[Callable[...
             dialog.dismiss()  # type: ignore[attr-defined]
 
         page.on("dialog", on_dialog)
+        # The page reports what the CSP refused, also from workers and before any script runs.
+        context.add_init_script(
+            "document.addEventListener('securitypolicyviolation', (e) => console.error("
+            "`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`))"
+        )
         sessions.append(session)
         return session
 
@@ -137,5 +149,7 @@ def new_session(browser: Browser, webapp: WebAppServer) -> Iterator[Callable[...
         session.context.close()
     uncaught = [e for s in sessions for e in s.errors if e.startswith("pageerror")]
     alerts = [d for s in sessions for d in s.dialogs]
+    refused = [v for s in sessions for v in s.csp_violations]
+    assert not refused, f"the Content-Security-Policy refused what the app loads: {refused}"
     assert not uncaught, f"uncaught errors in the page: {uncaught}"
     assert not alerts, f"the page opened dialogs (script injection?): {alerts}"

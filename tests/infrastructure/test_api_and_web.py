@@ -178,3 +178,20 @@ def test_without_a_web_build_nothing_is_deployed_and_synth_warns(tmp_path: Path)
     Annotations.from_stack(stack).has_warning(
         "/WebOnly/WebApp", Match.string_like_regexp("no index.html")
     )
+
+
+def test_the_web_app_gets_a_csp_and_the_security_headers(synthesized: Synthesized) -> None:
+    policies = synthesized.of_type("AWS::CloudFront::ResponseHeadersPolicy").values()
+    configs = [p["Properties"]["ResponseHeadersPolicyConfig"] for p in policies]
+    web = [c for c in configs if "web app" in c.get("Comment", "")]
+    assert len(web) == 1
+    headers = web[0]["SecurityHeadersConfig"]
+    csp = json.dumps(headers["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+    for directive in ("default-src 'none'", "script-src 'self'", "style-src 'self'",
+                      "worker-src blob:", "media-src blob:", "frame-ancestors 'none'"):  # fmt: skip
+        assert directive in csp, directive
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert headers["FrameOptions"]["FrameOption"] == "DENY"
+    assert headers["ContentTypeOptions"]["Override"] is True
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "no-referrer"
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
