@@ -328,13 +328,13 @@ def complete_upload(
         plan = multipart_plan(policy, record, active)
         check_part_list(plan.part_count, [p.part_number for p in parts])
         _complete_multipart(s3, policy, record, active, parts)
-    stored = _stored_size(s3, policy.bucket, record.source_key)
+    stored = stored_source(s3, policy.bucket, record)
     if stored is None:
         raise UploadNotFinished(
             f"video {record.video_id} has no source yet: PUT it to the upload URL first"
         )
-    if stored != int(record.size_bytes):
-        _reject_source(s3, policy.bucket, record, stored)
+    if stored["ContentLength"] != int(record.size_bytes):
+        _reject_source(s3, policy.bucket, record, stored["ContentLength"])
     s3.delete_object_tagging(Bucket=policy.bucket, Key=record.source_key)  # keep it: checked
     return videos.mark_uploaded(record)
 
@@ -369,7 +369,6 @@ def stored_source(s3: S3Client, bucket: str, record: VideoRecord) -> HeadObjectO
         if _error_code(error) in {"404", "NoSuchKey", "NotFound"}:
             return None
         raise
-
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -458,19 +457,6 @@ def _multipart_error(error: ClientError, record: VideoRecord) -> Exception:
         message = error.response.get("Error", {}).get("Message") or code
         return FieldError("parts", f"{message} ({code})")
     return error
-
-
-def _source_exists(s3: S3Client, bucket: str, key: str) -> bool:
-    return _stored_size(s3, bucket, key) is not None
-
-
-def _stored_size(s3: S3Client, bucket: str, key: str) -> int | None:
-    try:
-        return s3.head_object(Bucket=bucket, Key=key)["ContentLength"]
-    except ClientError as error:
-        if _error_code(error) in {"404", "NoSuchKey", "NotFound"}:
-            return None
-        raise
 
 
 def _error_code(error: ClientError) -> str:
