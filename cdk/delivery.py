@@ -174,6 +174,7 @@ class Delivery(Construct):
         return cloudfront.ResponseHeadersPolicy(
             self,
             "WebHeaders",
+            response_headers_policy_name=regional_name(self, "web-headers"),
             comment="StreamForge web app: CSP and security headers",
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
