@@ -139,7 +139,8 @@ class OfflineNames:
             known.setdefault("Ref", _REF_OF_ARN[resource_type](value))
         if "Ref" in known:
             ref = known["Ref"]
-            known.setdefault("Arn", _ARN_OF_REF.get(resource_type, lambda _: ref)(ref))
+            arn_of = _ARN_OF_REF.get(resource_type)
+            known.setdefault("Arn", arn_of(ref) if arn_of else ref)
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, str):

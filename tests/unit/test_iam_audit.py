@@ -13,7 +13,8 @@ from local.iam_audit import RunTaskContext, iam_requests, state_machine_calls
 
 
 def requests_of(service: str, operation: str, **params: Any) -> list[tuple[str, str]]:
-    model = boto3.client(service, region_name="us-east-1").meta.service_model
+    client = boto3.client(service, region_name="us-east-1")  # type: ignore[call-overload]
+    model = client.meta.service_model
     return [(a, r) for a, r, _ in iam_requests(model.operation_model(operation), params)]
 
 
