@@ -91,3 +91,19 @@ def test_a_duplicate_event_ends_quietly_at_the_claim() -> None:
         c for c in claim["Catch"] if "DynamoDB.ConditionalCheckFailedException" in c["ErrorEquals"]
     ]
     assert definition()["States"][conditional[0]["Next"]]["Type"] == "Succeed"
+
+
+def test_the_events_object_and_its_version_reach_the_probe_and_each_task_gets_its_job() -> None:
+    # The whole object, not $.detail.object['version-id']: a missing version must reach the
+    # probe (which refuses it, so the video FAILS) rather than fail ReadEvent before Claim.
+    states = definition()["States"]
+    assert states["ReadEvent"]["Parameters"]["source_object.$"] == "$.detail.object"
+    assert states["Probe"]["Parameters"]["Payload"]["source_object.$"] == "$.source_object"
+    # Each task runs the planned job as it is, source_version included.
+    transcode = states["Transcode"]
+    assert transcode["ItemSelector"]["job.$"] == "$$.Map.Item.Value"
+    task = transcode["ItemProcessor"]["States"]["RunTranscoder"]
+    (override,) = task["Parameters"]["Overrides"]["ContainerOverrides"]
+    assert {"Name": "STREAMFORGE_JOB", "Value.$": "States.JsonToString($.job)"} in override[
+        "Environment"
+    ]
