@@ -34,7 +34,11 @@ def job(name: str, width: int = 0, height: int = 0) -> TranscodeJob:
             name=name, width=width, height=height, frame_rate=30.0, crf=22, max_bitrate_kbps=1000
         )
     return TranscodeJob(
-        video_id="v", source_key="v/source", output_prefix=f"v/hls/{name}/", rendition=rendition
+        video_id="v",
+        source_key="v/source",
+        source_version="1",
+        output_prefix=f"v/hls/{name}/",
+        rendition=rendition,
     )
 
 

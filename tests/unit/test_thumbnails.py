@@ -45,6 +45,7 @@ def job(rendition: ThumbnailsRendition | None = None, **hints: Any) -> Transcode
     return TranscodeJob(
         video_id="v1",
         source_key="v1/source.mov",
+        source_version="1",
         output_prefix="v1/thumbs/",
         source=SourceHints(**hints),
         rendition=rendition or spec(),
