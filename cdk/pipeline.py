@@ -266,6 +266,8 @@ class Pipeline(Construct):
         # ListBucket lets a missing object read as 404 / NoSuchKey rather than 403.
         # ffprobe reads a presigned URL of the pinned version
         allow(self.probe, ["s3:GetObject", "s3:GetObjectVersion"], [sources])
+        # a source the pipeline reads is kept: the probe drops its `upload=pending` tag
+        allow(self.probe, ["s3:DeleteObjectVersionTagging"], [sources])
         allow(self.probe, ["s3:ListBucket"], [storage.uploads.bucket_arn])
         allow(self.finalise, ["s3:GetObject", "s3:PutObject"], [storage.media.arn_for_objects("*")])
         allow(self.finalise, ["s3:ListBucket"], [storage.media.bucket_arn])

@@ -190,6 +190,10 @@ def probe_source(s3: S3Client, settings: Settings, request: ProbeRequest) -> Sou
         head = s3.head_object(Bucket=bucket, Key=request.source_key, VersionId=version)
     except s3.exceptions.ClientError as error:
         raise SourceMissing("The uploaded file could not be found; upload it again.") from error
+    # An upload the pipeline reads has finished, whether or not its client called `complete`:
+    # the lifecycle rule for unfinished uploads must not expire it (a FAILED video is
+    # reprocessed from it), so its `upload=pending` tag goes before anything is checked.
+    s3.delete_object_tagging(Bucket=bucket, Key=request.source_key, VersionId=version)
     size = int(head["ContentLength"])
     if size > settings.max_upload_bytes:
         raise SourceTooLarge(

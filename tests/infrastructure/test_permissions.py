@@ -234,3 +234,16 @@ def test_the_workflow_may_run_any_revision_of_the_transcoder_family_only(
             ],
         ]
     }
+
+
+def test_the_probe_reads_sources_and_may_only_untag_them(synthesized: Synthesized) -> None:
+    uploads = logical_id(synthesized.stack.storage.uploads)
+    statements = role_statements(synthesized, role_of_service(synthesized, constants.PROBE_SERVICE))
+    on_sources = {
+        action
+        for statement in statements
+        if objects_of(uploads, "*/source") in as_list(statement["Resource"])
+        for action in as_list(statement["Action"])
+    }
+    assert on_sources == {"s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObjectVersionTagging"}
+    assert not {"s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"} & actions(statements)

@@ -134,3 +134,25 @@ def test_an_event_that_names_no_version_is_refused_before_anything_is_read(
     # Then the probe refuses it, naming the cause, rather than read whatever the key holds
     with pytest.raises(UnpinnedSource, match="must be versioned"):
         probe_source(s3, probe_settings(buckets), probe_request(event))
+
+
+def test_the_probe_keeps_the_source_it_reads_from_the_unfinished_upload_rule(
+    moto_url: str, s3: S3Client, make_buckets: Callable[[], Buckets], tmp_path: Path
+) -> None:
+    # Given a source stored as the presigned PUT stores it: tagged as a pending upload
+    buckets = make_buckets()
+    clip = make_clip(tmp_path / "clip.mp4", width=320, height=180, seconds=1.0, audio=False)
+    drain = upload_events(moto_url, s3, buckets.uploads)
+    stored = s3.put_object(
+        Bucket=buckets.uploads, Key=SOURCE_KEY, Body=clip.read_bytes(), Tagging="upload=pending"
+    )
+    (event,) = drain()
+
+    # When the probe reads it (its client never called complete)
+    probe_source(s3, probe_settings(buckets), probe_request(event))
+
+    # Then the tag the lifecycle rule expires by is gone from the version it read
+    tags = s3.get_object_tagging(
+        Bucket=buckets.uploads, Key=SOURCE_KEY, VersionId=stored["VersionId"]
+    )
+    assert tags["TagSet"] == []
