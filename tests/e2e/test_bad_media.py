@@ -13,7 +13,7 @@ import m3u8
 import pytest
 import requests
 
-from local.client import ApiClient
+from local.client import ApiClient, ApiError
 from local.media import download_media
 from local.stack import OfflineStack
 from tests.e2e.test_pipeline import dead_letters, media_keys
@@ -22,11 +22,6 @@ from tests.support.media import make_clip, make_not_a_video
 
 def _small(path: Path) -> Path:
     return make_clip(path, width=640, height=360, seconds=3.0)
-
-
-def empty(path: Path) -> Path:
-    path.write_bytes(b"")
-    return path
 
 
 def text_named_mp4(path: Path) -> Path:
@@ -77,7 +72,6 @@ def extreme_aspect(path: Path) -> Path:
 
 CORPUS: dict[str, tuple[Callable[[Path], Path], str]] = {
     # name: (make it, expected outcome: a status or a failure code)
-    "empty": (empty, "NOT_A_VIDEO"),
     "text named .mp4": (text_named_mp4, "NOT_A_VIDEO"),
     "truncated, index lost": (truncated, "INCOMPLETE_FILE"),
     "truncated after its index": (truncated_after_index, "COMPLETED"),
@@ -85,6 +79,33 @@ CORPUS: dict[str, tuple[Callable[[Path], Path], str]] = {
     "a single frame": (single_frame, "COMPLETED"),
     "2000x100": (extreme_aspect, "COMPLETED"),
 }
+
+
+def test_an_empty_file_never_reaches_storage(offline_stack: OfflineStack, tmp_path: Path) -> None:
+    # Given an empty file: the API takes no zero size, so a client can only declare 1 byte
+    source = tmp_path / "empty.mp4"
+    source.write_bytes(b"")
+    client = ApiClient(offline_stack.api_url, offline_stack.token("corpus"))
+    with pytest.raises(ApiError) as refused:
+        client.create_video(source, "empty", "video/mp4")
+    assert refused.value.status == 400
+    assert "sizeBytes" in str(refused.value.body)
+    created = client.create_video(source, "empty", "video/mp4", size_bytes=1)
+
+    # When its zero bytes are PUT to the URL signed for one
+    upload = created["upload"]
+    put = requests.put(upload["url"], data=b"", headers=upload["headers"], timeout=60)
+
+    # Then S3 (the offline S3 front) refuses them, nothing is stored and the video still waits
+    assert put.status_code == 403
+    assert "SignatureDoesNotMatch" in put.text
+    video = client.get_video(created["video"]["id"])
+    assert video["status"] == "PENDING_UPLOAD"
+    source_key = f"{video['id']}/source"
+    uploads = offline_stack.client("s3").list_object_versions(
+        Bucket=offline_stack.config.names.uploads_bucket, Prefix=source_key
+    )
+    assert uploads.get("Versions", []) == []
 
 
 @pytest.mark.slow
@@ -95,13 +116,13 @@ def test_bad_media_ends_in_a_terminal_state_and_publishes_nothing_unusable(
     make, expected = CORPUS[case]
     source = make(tmp_path / "upload.mp4")
     client = ApiClient(offline_stack.api_url, offline_stack.token("corpus"))
-    created = client.create_video(
-        source, case, "video/mp4", size_bytes=max(1, source.stat().st_size)
-    )
+    created = client.create_video(source, case, "video/mp4")
     video_id = created["video"]["id"]
     upload = created["upload"]
-    with source.open("rb") as body:  # exactly the bytes, even none
-        requests.put(upload["url"], data=body.read(), headers=upload["headers"], timeout=60)
+    stored = requests.put(
+        upload["url"], data=source.read_bytes(), headers=upload["headers"], timeout=60
+    )
+    assert stored.status_code == 200, stored.text
     client.wait_until_done(video_id, timeout_seconds=300)
     offline_stack.wait_for_executions(timeout_seconds=120)
     video = client.get_video(video_id)
