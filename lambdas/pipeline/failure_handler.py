@@ -4,14 +4,14 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.core import events, processing_log, videos
-from lambdas.core.observability import logger, tracer
+from lambdas.core.observability import capture_lambda_handler, logger
 from lambdas.core.status import VideoStatus
 from lambdas.pipeline.clients import pipeline_adapters
 from lambdas.pipeline.failure import FailureRequest, record_failure
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 @event_parser(model=FailureRequest)
 def lambda_handler(event: FailureRequest, context: LambdaContext) -> dict[str, Any]:
     settings, s3 = pipeline_adapters()

@@ -5,20 +5,20 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.core import events, processing_log
 from lambdas.core.clock import utc_now_iso
-from lambdas.core.observability import logger, tracer
+from lambdas.core.observability import capture_lambda_handler, logger
 from lambdas.pipeline.clients import pipeline_adapters
 from lambdas.pipeline.finalise import FinaliseRequest, finalise
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 @event_parser(model=FinaliseRequest)
 def lambda_handler(event: FinaliseRequest, context: LambdaContext) -> dict[str, Any]:
     settings, s3 = pipeline_adapters()
     logger.append_keys(video_id=event.video_id)
     execution_arn = processing_log.current_execution(event.video_id)
     jobs = [
-        processing_log.JobRun(item.job.name, item.task.task_arn if item.task else None)
+        processing_log.JobRun(item.job.label, item.task.task_arn if item.task else None)
         for item in event.transcoded
     ]
     processing_log.record_jobs(

@@ -4,13 +4,13 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.core import processing_log, videos
-from lambdas.core.observability import logger, tracer
+from lambdas.core.observability import capture_lambda_handler, logger
 from lambdas.pipeline.clients import pipeline_adapters
 from lambdas.pipeline.probe import ProbeRequest, plan_jobs, probe_source
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 @event_parser(model=ProbeRequest)
 def lambda_handler(event: ProbeRequest, context: LambdaContext) -> dict[str, Any]:
     settings, s3 = pipeline_adapters()
