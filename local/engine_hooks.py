@@ -1,13 +1,24 @@
-"""The two hooks that let moto's Step Functions interpreter run StreamForge's workflow.
+"""Every patch that lets moto's Step Functions interpreter run StreamForge's workflow.
 
-- `lambda:invoke` calls the Python handler from `lambdas/` in this process.
-- `ecs:runTask.sync` starts the task definition's container command (`python -m transcoder`)
-  as a subprocess with the task definition's environment plus the container overrides;
-  the task stops with that process's exit code, and a non-zero code fails the state with
-  States.TaskFailed and the task's description as the cause, as on AWS. A state that times
-  out, or an execution that is stopped, kills the process.
+`install()` makes exactly these replacements, each through `_replace`, which refuses to
+patch (naming the target) when moto no longer defines it where this module expects. moto is
+pinned in requirements.txt, and tests/unit/test_engine_hooks.py checks every target.
 
-Everything else in the workflow is moto's own interpreter, unpatched.
+- `LambdaFunction._invoke_lambda`: `lambda:invoke` calls the Python handler from `lambdas/`
+  in this process, instead of in a Docker container.
+- `StateTaskServiceEcs._eval_service_task` and `._eval_integration_pattern` (moto defines the
+  second on its base `StateTaskServiceCallback`; only the ECS service is patched):
+  `ecs:runTask.sync` starts the task definition's container command as a subprocess
+  (`local/tasks.py`); the task stops with that process's exit code, and a non-zero code fails
+  the state with States.TaskFailed and the task's description as the cause, as on AWS. A
+  state that times out, or an execution that is stopped, kills the process.
+- `iteration_worker.CustomErrorName`: a failed Map iteration keeps its "States.*" error name,
+  as on AWS, instead of becoming States.Runtime.
+- `DynamoDBBackend.put_item`, `update_item`, `delete_item`, `transact_write_items`: one lock
+  makes each conditional write atomic, as on AWS.
+
+It also turns on moto's `stepfunctions.execute_state_machine` setting, without which moto
+only records executions. Everything else in the workflow is moto's own interpreter.
 """
 
 from __future__ import annotations
@@ -15,20 +26,15 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-import boto3
 from moto.awslambda.models import LambdaFunction
 from moto.core.config import default_user_config
 from moto.dynamodb.models import DynamoDBBackend
@@ -51,17 +57,77 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration impo
     iteration_worker,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_callback,
     state_task_service_ecs,
 )
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
 from local import iam_audit
+from local.tasks import LocalTask, TaskLauncher
 
 log = logging.getLogger("streamforge.local.engine")
 
 POLL_SECONDS = 0.2
-KILL_GRACE_SECONDS = 5.0
-REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- the one way this module patches moto ---------------------------------------------------
+
+
+class HookTargetError(RuntimeError):
+    """moto moved something this module patches: check the pin and the target."""
+
+
+Owner = type | ModuleType
+
+
+@dataclass(frozen=True)
+class Hook:
+    """One replacement: `owner.name = new`, where moto defines `name` on `defined_on`."""
+
+    owner: Owner
+    name: str
+    new: Any
+    defined_on: Owner
+
+    @property
+    def target(self) -> str:
+        return f"{_dotted(self.owner)}.{self.name}"
+
+
+def _dotted(owner: Owner) -> str:
+    return owner.__name__ if isinstance(owner, ModuleType) else owner.__qualname__
+
+
+def _definer(owner: Owner, name: str) -> Owner | None:
+    """Where `owner.name` comes from: the owner itself, or for a class the first in its MRO."""
+    homes = owner.__mro__ if isinstance(owner, type) else (owner,)
+    return next((home for home in homes if name in vars(home)), None)
+
+
+def is_installed(hook: Hook) -> bool:
+    return vars(hook.owner).get(hook.name) is hook.new
+
+
+def check_target(hook: Hook) -> None:
+    """Raises unless moto still defines the original where `hook` expects it."""
+    if is_installed(hook):
+        return
+    definer = _definer(hook.owner, hook.name)
+    if definer is None:
+        raise HookTargetError(f"cannot patch {hook.target}: moto no longer has it")
+    if definer is not hook.defined_on:
+        raise HookTargetError(
+            f"cannot patch {hook.target}: moto defines it on {_dotted(definer)}, "
+            f"not on {_dotted(hook.defined_on)} as expected"
+        )
+
+
+def _replace(owner: Owner, name: str, new: Any, *, defined_on: Owner | None = None) -> None:
+    """Sets `owner.name = new` after `check_target`; a second call with the same `new` is a
+    no-op. `defined_on` names the base class that defines the original, when not the owner."""
+    hook = Hook(owner, name, new, defined_on or owner)
+    check_target(hook)
+    setattr(owner, name, new)
 
 
 # --- lambda:invoke -> the handler, in-process ----------------------------------------------
@@ -115,132 +181,7 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
     return json.dumps(result), False, ""
 
 
-# --- ecs:runTask.sync -> a subprocess ----------------------------------------------------
-
-
-@dataclass
-class LocalTask:
-    task_arn: str
-    cluster_arn: str
-    container_name: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-    overrides: dict[str, Any]
-    started: float = field(default_factory=time.monotonic)
-
-    def describe(self, *, stopped_reason: str = "") -> dict[str, Any]:
-        """The shape Step Functions returns for a stopped task (DescribeTasks, PascalCase)."""
-        exit_code = self.process.returncode
-        return {
-            "TaskArn": self.task_arn,
-            "ClusterArn": self.cluster_arn,
-            "LastStatus": "STOPPED" if exit_code is not None else "RUNNING",
-            "DesiredStatus": "STOPPED",
-            "StopCode": "EssentialContainerExited",
-            "StoppedReason": stopped_reason or "Essential container in task exited",
-            "LaunchType": "FARGATE",
-            "Overrides": self.overrides,
-            "Containers": [
-                {"Name": self.container_name, "ExitCode": exit_code, "LastStatus": "STOPPED"}
-            ],
-        }
-
-    def stop(self) -> None:
-        """Like ECS: SIGTERM to everything in the container, SIGKILL after a grace period."""
-        if self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(KILL_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-
-@dataclass
-class TaskLauncher:
-    """Starts a task definition's container as a local process."""
-
-    endpoint_url: str
-    log_dir: Path
-    region: str = "us-east-1"
-    base_environment: Mapping[str, str] = field(default_factory=dict)
-    tasks: dict[str, LocalTask] = field(default_factory=dict)
-
-    def _ecs(self) -> Any:
-        return boto3.client("ecs", endpoint_url=self.endpoint_url, region_name=self.region)
-
-    def run(self, parameters: Mapping[str, Any]) -> LocalTask:
-        ecs = self._ecs()
-        cluster = parameters["Cluster"]
-        definition = ecs.describe_task_definition(taskDefinition=parameters["TaskDefinition"])
-        container = definition["taskDefinition"]["containerDefinitions"][0]
-        overrides = parameters.get("Overrides", {})
-        container_override: dict[str, Any] = next(
-            (
-                o
-                for o in overrides.get("ContainerOverrides", [])
-                if o.get("Name") == container["name"]
-            ),
-            {},
-        )
-        environment = {e["name"]: e["value"] for e in container.get("environment", [])}
-        environment.update(
-            {e["Name"]: e["Value"] for e in container_override.get("Environment", [])}
-        )
-        command = list(container.get("entryPoint", [])) + list(
-            container_override.get("Command") or container.get("command", [])
-        )
-        if command and command[0] in {"python", "python3"}:
-            command[0] = sys.executable
-
-        vpc = parameters.get("NetworkConfiguration", {}).get("AwsvpcConfiguration", {})
-        started = ecs.run_task(  # moto checks the cluster, task definition, subnets and groups
-            cluster=cluster,
-            taskDefinition=parameters["TaskDefinition"],
-            launchType="FARGATE",
-            startedBy="AWS Step Functions",
-            count=1,
-            networkConfiguration={
-                "awsvpcConfiguration": {
-                    "subnets": vpc.get("Subnets", []),
-                    "securityGroups": vpc.get("SecurityGroups", []),
-                    "assignPublicIp": vpc.get("AssignPublicIp", "DISABLED"),
-                }
-            },
-        )["tasks"][0]
-        task_arn = started["taskArn"]
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        log_path = self.log_dir / f"{task_arn.rsplit('/', 1)[-1]}.log"
-        env = {**os.environ, **self.base_environment, **environment}
-        env.update(iam_audit.task_environment(env))  # records the task role's calls
-        with log_path.open("wb") as log_file:
-            process = subprocess.Popen(
-                command,
-                env=env,
-                cwd=REPO_ROOT,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        task = LocalTask(
-            task_arn=task_arn,
-            cluster_arn=started["clusterArn"],
-            container_name=container["name"],
-            process=process,
-            log_path=log_path,
-            overrides=overrides,
-        )
-        self.tasks[task_arn] = task
-        log.info("task %s started: %s (log %s)", task_arn, " ".join(command), log_path)
-        return task
-
-    def finished(self, task: LocalTask, reason: str = "") -> None:
-        try:
-            self._ecs().stop_task(cluster=task.cluster_arn, task=task.task_arn, reason=reason)
-        except Exception:  # moto's record of the task is informational only
-            log.debug("could not mark %s stopped in moto", task.task_arn, exc_info=True)
-
+# --- ecs:runTask.sync -> a subprocess (local/tasks.py) ---------------------------------
 
 _launcher: TaskLauncher | None = None
 
@@ -335,28 +276,51 @@ def _serialised(write: Callable[..., Any]) -> Callable[..., Any]:
     return locked
 
 
-def _make_dynamodb_writes_atomic() -> None:
+def _atomic_dynamodb_writes() -> list[Hook]:
     """DynamoDB checks a condition and writes as one step; moto's threaded server does not,
     so two executions claiming the same video at once could both succeed. One lock for all
     writes makes each conditional write atomic, as on AWS."""
+    hooks = []
     for name in _DYNAMODB_WRITES:
-        method = getattr(DynamoDBBackend, name)
-        if not hasattr(method, "__wrapped__"):
-            setattr(DynamoDBBackend, name, _serialised(method))
+        method = vars(DynamoDBBackend).get(name)
+        if method is None:
+            raise HookTargetError(f"cannot patch DynamoDBBackend.{name}: moto no longer has it")
+        locked = method if hasattr(method, "__wrapped__") else _serialised(method)  # once only
+        hooks.append(Hook(DynamoDBBackend, name, locked, DynamoDBBackend))
+    return hooks
+
+
+def hooks() -> list[Hook]:
+    """Every replacement `install()` makes, in order."""
+    ecs_service = state_task_service_ecs.StateTaskServiceEcs
+    return [
+        Hook(LambdaFunction, "_invoke_lambda", _invoke_in_process, LambdaFunction),
+        Hook(ecs_service, "_eval_service_task", _eval_service_task, ecs_service),
+        Hook(
+            ecs_service,
+            "_eval_integration_pattern",
+            _eval_integration_pattern,
+            state_task_service_callback.StateTaskServiceCallback,
+        ),
+        Hook(iteration_worker, "CustomErrorName", _iteration_error_name, iteration_worker),
+        *_atomic_dynamodb_writes(),
+    ]
 
 
 def install(launcher: TaskLauncher) -> None:
-    """Installs both hooks into this process's moto. Idempotent; the launcher is replaced."""
+    """Installs every hook into this process's moto. Idempotent; the launcher is replaced.
+    Checks every target before replacing any, so a moved target leaves moto untouched."""
     global _launcher  # noqa: PLW0603 - moto calls the hooks as methods, so they reach state here
+    planned = hooks()
+    for hook in planned:
+        check_target(hook)
+    if "execute_state_machine" not in default_user_config.get("stepfunctions", {}):
+        raise HookTargetError("cannot set moto's stepfunctions.execute_state_machine: gone")
     _launcher = launcher
     # Without this, moto only records executions; with it, its ASL interpreter runs them.
     default_user_config["stepfunctions"]["execute_state_machine"] = True
-    LambdaFunction._invoke_lambda = _invoke_in_process  # type: ignore[method-assign]
-    ecs_service = state_task_service_ecs.StateTaskServiceEcs
-    ecs_service._eval_service_task = _eval_service_task  # type: ignore[method-assign]
-    ecs_service._eval_integration_pattern = _eval_integration_pattern  # type: ignore[method-assign]
-    _make_dynamodb_writes_atomic()
-    iteration_worker.CustomErrorName = _iteration_error_name  # type: ignore[attr-defined,assignment]
+    for hook in planned:
+        _replace(hook.owner, hook.name, hook.new, defined_on=hook.defined_on)
 
 
 def launched_tasks() -> list[LocalTask]:

@@ -33,6 +33,7 @@ from local.config import (
 from local.gateway import GatewayServer
 from local.resources import Deployed, api_environment, deploy, function_environment
 from local.s3front import PresignedVerifier, S3FrontServer
+from local.tasks import TaskLauncher
 from local.upload_events import UploadEventPump
 
 log = logging.getLogger("streamforge.local")
@@ -88,7 +89,7 @@ class OfflineStack:
         self._moto.start()
         self.s3_front.start()
         engine_hooks.install(
-            engine_hooks.TaskLauncher(
+            TaskLauncher(
                 endpoint_url=self.endpoint_url,
                 log_dir=config.state_dir / "task-logs",
                 region=REGION,
