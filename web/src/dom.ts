@@ -40,16 +40,6 @@ export function clear(element: Element): void {
   element.replaceChildren()
 }
 
-/** For the rare place that needs markup as a string (none at present; kept for tests). */
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;')
-}
-
 let toastSeq = 0
 
 /** A short message in the polite live region (screen readers announce it). */
