@@ -235,6 +235,7 @@ class Pipeline(Construct):
                 "X264_PRESET": settings.x264_preset,
                 "MAX_PARALLEL_JOBS": str(settings.max_parallel_jobs),
                 "JOB_STRATEGY": settings.job_strategy,
+                "CHUNK_SECONDS": str(settings.chunk_seconds),
                 "LADDER_MAX_HEIGHT": str(settings.ladder_max_height),
                 "HEVC_LADDER": str(settings.hevc_ladder).lower(),
             },

@@ -78,6 +78,8 @@ class Settings(BaseModel):
     x264_preset: X264Preset = "veryfast"
     # per_rung: one task per rendition; balanced: cheap rungs and audio share one decode
     job_strategy: Literal["per_rung", "balanced"] = "per_rung"
+    # A source longer than this is encoded in chunks of this length, each its own task; 0: off
+    chunk_seconds: int = Field(default=120, ge=0)
     # One transcoder task
     fargate_cpu: int = 2048
     fargate_memory_mib: int = 4096

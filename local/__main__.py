@@ -33,7 +33,8 @@ def _process_quietly(args: argparse.Namespace) -> tuple[int, object]:
     if not source.is_file():
         print(f"no such file: {source}", file=sys.stderr)
         return 2, None
-    with OfflineStack(OfflineConfig(job_strategy=args.job_strategy)) as stack:
+    config = OfflineConfig(job_strategy=args.job_strategy, chunk_seconds=args.chunk_seconds)
+    with OfflineStack(config) as stack:
         client = ApiClient(stack.api_url, stack.token(args.user))
         try:
             created = client.create_video(source, args.title or source.stem, args.content_type)
@@ -57,7 +58,9 @@ def _up(args: argparse.Namespace) -> int:
     from local.stack import OfflineStack
     from local.webapp import WebAppServer, WebConfig
 
-    config = OfflineConfig(api_port=args.api_port, job_strategy=args.job_strategy)
+    config = OfflineConfig(
+        api_port=args.api_port, job_strategy=args.job_strategy, chunk_seconds=args.chunk_seconds
+    )
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     with OfflineStack(config) as stack:
@@ -115,6 +118,17 @@ def _smoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_chunk_seconds(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--chunk-seconds",
+        type=int,
+        default=OfflineConfig.chunk_seconds,
+        metavar="N",
+        help="encode a source longer than N seconds in N-second chunks (whole 4 s segments); "
+        "0: off",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -124,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--api-port", type=int, default=8080)
     up.add_argument("--web-port", type=int, default=8081)
     up.add_argument("--job-strategy", choices=("per_rung", "balanced"), default="per_rung")
+    _add_chunk_seconds(up)
     up.set_defaults(run=_up)
 
     process = commands.add_parser("process", help="upload FILE and wait for its outcome")
@@ -139,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         default="per_rung",
         help="per_rung: one transcoder per rendition; balanced: cheap rungs share a decode",
     )
+    _add_chunk_seconds(process)
     process.set_defaults(run=_process)
 
     token = commands.add_parser("token", help="print a bearer token for a local user")

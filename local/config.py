@@ -61,7 +61,9 @@ class OfflineConfig:
     names: Names = field(default_factory=Names)
     x264_preset: str = "veryfast"
     max_parallel_jobs: int = 2  # one machine: two FFmpeg processes keep two cores busy
+    api_concurrency: int = 8  # API instances (worker processes) at most; more requests queue
     job_strategy: JobStrategy = "per_rung"  # the probe's JOB_STRATEGY
+    chunk_seconds: int = 120  # the probe's CHUNK_SECONDS: 0 turns chunking off
     job_timeout_min_seconds: int = 600
     # The transcoder container's command; tests swap in a fault-injecting wrapper.
     transcoder_entrypoint: tuple[str, ...] = ("python", "-m", "transcoder")

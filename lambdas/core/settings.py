@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # per_rung: one task per rendition; balanced: the top rung alone, the cheaper rungs and
     # audio sharing one decode (lambdas/pipeline/strategy.py, docs/benchmark.md)
     job_strategy: Literal["per_rung", "balanced"] = "per_rung"
+    # A source longer than this is encoded in chunks of this length (rounded up to whole
+    # 4 s segments), each its own task; 0 turns chunking off (docs/decisions.md: the default)
+    chunk_seconds: int = Field(default=120, ge=0)
     job_timeout_min_seconds: int = Field(default=600, gt=0)
     job_timeout_per_source_second: float = Field(default=6.0, gt=0)
     ffprobe_binary: str = "ffprobe"

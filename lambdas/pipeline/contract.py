@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 JOB_ENV_VAR = "STREAMFORGE_JOB"
+SEGMENT_SECONDS = 4  # every rendition's segment length (two 2 s GOPs)
 
 VideoCodec = Literal["h264", "hevc"]
 Transfer = Literal["sdr", "pq", "hlg"]
@@ -30,6 +31,29 @@ class SourceHints(_Frozen):
     interlaced: bool = False  # deinterlace before anything else
     transfer: Transfer = "sdr"  # pq/hlg (HDR): tone-mapped to SDR BT.709
     audio_stream: int = Field(default=0, ge=0)  # among the audio streams: the default one
+
+
+class ChunkSpec(_Frozen):
+    """One time range of a rendition, encoded by its own task (lambdas/pipeline/chunks.py).
+
+    Its boundaries are segment boundaries, so its segments are ordinary segments of the
+    rendition: numbered from `first_segment_number`, timestamped as if the rendition had
+    been encoded in one go. The last chunk (`index == count - 1`) runs to the source's end.
+    """
+
+    index: int = Field(ge=0)
+    count: int = Field(gt=0)  # chunks of the rendition: the finaliser waits for them all
+    start_seconds: float = Field(ge=0)
+    duration_seconds: float = Field(gt=0)
+    first_segment_number: int = Field(ge=0)
+
+    @property
+    def is_last(self) -> bool:
+        return self.index == self.count - 1
+
+    @property
+    def end_seconds(self) -> float:
+        return self.start_seconds + self.duration_seconds
 
 
 class VideoRendition(_Frozen):
@@ -92,13 +116,16 @@ class TranscodeJob(_Frozen):
     # overwrite of the source after its upload event cannot reach the encoders.
     source_version: str = Field(min_length=1)
     output_prefix: str  # in the media bucket, ends with "/"
-    segment_seconds: int = Field(default=4, gt=0)
+    segment_seconds: int = Field(default=SEGMENT_SECONDS, gt=0)
     gop_seconds: float = Field(default=2.0, gt=0)
     source: SourceHints = SourceHints()
     rendition: Rendition
     group: list[Annotated[VideoRendition | AudioRendition, Field(discriminator="kind")]] = Field(
         default=[], exclude_if=lambda group: not group
     )
+    # A chunked job encodes only this time range of each of its renditions; left out of
+    # the JSON when None, so an unchunked job's JSON is what it always was.
+    chunk: ChunkSpec | None = Field(default=None, exclude_if=lambda chunk: chunk is None)
 
     @model_validator(mode="after")
     def _check_group(self) -> TranscodeJob:
@@ -108,6 +135,8 @@ class TranscodeJob(_Frozen):
             names = [rendition.name for rendition in self.renditions]
             if len(set(names)) != len(names):
                 raise ValueError(f"a group's rendition names must be unique: {names}")
+        if self.chunk is not None and any(r.kind != "video" for r in self.renditions):
+            raise ValueError("only video renditions are encoded in chunks")
         return self
 
     @property
@@ -118,6 +147,13 @@ class TranscodeJob(_Frozen):
     def name(self) -> str:
         """Unique among a video's jobs: the rendition's name, "+"-joined for a group."""
         return "+".join(rendition.name for rendition in self.renditions)
+
+    @property
+    def label(self) -> str:
+        """The name, with a chunk's time range: what logs and failure messages show."""
+        if self.chunk is None:
+            return self.name
+        return f"{self.name} [{self.chunk.start_seconds:g}-{self.chunk.end_seconds:g} s]"
 
     def members(self) -> list[TranscodeJob]:
         """The single jobs this job stands for: itself, or one per grouped rendition."""
@@ -145,6 +181,7 @@ class JobResult(_Frozen):
     init_key: str
     segment_keys: list[str]
     segment_durations: list[float]  # seconds, as in the playlist's EXTINF, same order
+    segment_bytes: list[int] = []  # same order: a rung's bitrates over all its chunks
     codecs: str  # RFC 6381, e.g. "avc1.640028", "hvc1.1.6.L93.B0" or "mp4a.40.2"
     duration_seconds: float
     start_seconds: float  # presentation time of the first sample (media timeline)
@@ -161,6 +198,7 @@ class JobResult(_Frozen):
     encode_wall_seconds: float
     encode_cpu_seconds: float
     peak_memory_bytes: int
+    chunk: ChunkSpec | None = None  # the time range this result covers, if chunked
 
 
 class ThumbnailsResult(_Frozen):
@@ -179,6 +217,9 @@ class ThumbnailsResult(_Frozen):
     peak_memory_bytes: int
 
 
-def result_key(video_id: str, job_name: str) -> str:
-    """Where the transcoder leaves a job's result, beside (not inside) the published media."""
-    return f"{video_id}/jobs/{job_name}.json"
+def result_key(video_id: str, job_name: str, chunk: ChunkSpec | None = None) -> str:
+    """Where the transcoder leaves a job's result, beside (not inside) the published media;
+    a chunk's under its rendition's name, one file per chunk."""
+    if chunk is None:
+        return f"{video_id}/jobs/{job_name}.json"
+    return f"{video_id}/jobs/{job_name}/chunk-{chunk.index:04d}.json"

@@ -59,11 +59,13 @@ def describe_failure(error: StepError, execution_arn: str = "") -> Failure:
 def _task_failure(error_name: str, task: dict[str, Any]) -> Failure:
     container = (task.get("Containers") or [{}])[0]
     exit_code = container.get("ExitCode")
-    names = _rendition_names(task)
+    job = _failed_job(task)
+    names = _rendition_names(job)
     if len(names) > 1:
         what = f"the {', '.join(names[:-1])} and {names[-1]} renditions (one task)"
     else:
         what = f"the {names[0] if names else 'a'} rendition"
+    what += _time_range(job)
     reason = task.get("StoppedReason") or container.get("Reason") or ""
     if error_name == "States.Timeout":
         return Failure(
@@ -82,18 +84,43 @@ def _task_failure(error_name: str, task: dict[str, Any]) -> Failure:
     )
 
 
-def _rendition_names(task: dict[str, Any]) -> list[str]:
-    """The failed job's rendition names: one, or a grouped job's all."""
+def _failed_job(task: dict[str, Any]) -> dict[str, Any]:
+    """The failed task's job, as the state machine handed it over (empty if absent)."""
     overrides = task.get("Overrides", {}).get("ContainerOverrides", [])
     for override in overrides:
         for variable in override.get("Environment", []):
             if variable.get("Name") == JOB_ENV_VAR:
                 job = _json_or_none(variable.get("Value", ""))
                 if isinstance(job, dict):
-                    renditions = [job.get("rendition"), *(job.get("group") or [])]
-                    names = [str(r.get("name") or "") for r in renditions if isinstance(r, dict)]
-                    return [name for name in names if name]
-    return []
+                    return job
+    return {}
+
+
+def _rendition_names(job: dict[str, Any]) -> list[str]:
+    """The failed job's rendition names: one, or a grouped job's all."""
+    renditions = [job.get("rendition"), *(job.get("group") or [])]
+    names = [str(r.get("name") or "") for r in renditions if isinstance(r, dict)]
+    return [name for name in names if name]
+
+
+def _time_range(job: dict[str, Any]) -> str:
+    """ " from 2:00 to 4:00" for a chunked job: which part of the video failed."""
+    chunk = job.get("chunk")
+    if not isinstance(chunk, dict):
+        return ""
+    try:
+        start = float(chunk["start_seconds"])
+        end = start + float(chunk["duration_seconds"])
+    except (KeyError, TypeError, ValueError):
+        return ""
+    return f" from {_clock(start)} to {_clock(end)}"
+
+
+def _clock(seconds: float) -> str:
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _json_or_none(text: str) -> Any:

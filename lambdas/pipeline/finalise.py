@@ -10,10 +10,17 @@ from pydantic import BaseModel, ValidationError
 from lambdas.core import videos
 from lambdas.core.models import RenditionAttribute, ThumbnailsAttribute, VideoRecord
 from lambdas.core.settings import Settings
-from lambdas.pipeline.contract import JobResult, ThumbnailsResult, TranscodeJob, result_key
+from lambdas.pipeline.contract import (
+    ChunkSpec,
+    JobResult,
+    ThumbnailsResult,
+    TranscodeJob,
+    result_key,
+)
 from lambdas.pipeline.dash import build_mpd
 from lambdas.pipeline.master_playlist import build_master_playlist
 from lambdas.pipeline.source import SourceInfo
+from lambdas.pipeline.stitch import StitchError, media_playlist, stitch
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -52,9 +59,15 @@ def mpd_key_for(video_id: str) -> str:
 
 
 def load_result(
-    s3: S3Client, bucket: str, video_id: str, job_name: str, model: type[Result]
+    s3: S3Client,
+    bucket: str,
+    video_id: str,
+    job_name: str,
+    model: type[Result],
+    *,
+    chunk: ChunkSpec | None = None,
 ) -> Result:
-    key = result_key(video_id, job_name)
+    key = result_key(video_id, job_name, chunk)
     try:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         return model.model_validate_json(body)
@@ -62,18 +75,47 @@ def load_result(
         raise ResultMissing(f"job {job_name}: no valid result at {key}") from error
 
 
+def stitch_rendition(
+    s3: S3Client, bucket: str, video_id: str, name: str, chunks: list[ChunkSpec]
+) -> JobResult:
+    """A chunked rendition's one result from every planned chunk's, and its media playlist
+    (written here: each chunk's transcoder wrote only its segments)."""
+    results = [load_result(s3, bucket, video_id, name, JobResult, chunk=chunk) for chunk in chunks]
+    try:
+        rung = stitch(name, chunks, results)
+        playlist = media_playlist(rung)
+    except StitchError as error:
+        raise ResultMissing(str(error)) from error
+    s3.put_object(
+        Bucket=bucket,
+        Key=rung.playlist_key,
+        Body=playlist.encode(),
+        ContentType=PLAYLIST_CONTENT_TYPE,
+        CacheControl=MANIFEST_CACHE_CONTROL,
+    )
+    return rung
+
+
 def finalise(s3: S3Client, settings: Settings, request: FinaliseRequest) -> VideoRecord:
     bucket = settings.media_bucket
     video_id = request.video_id
     media: list[JobResult] = []
     thumbnails: ThumbnailsResult | None = None
-    # A grouped job (the balanced strategy) left one result per rendition.
+    chunked: dict[str, list[ChunkSpec]] = {}
+    # A grouped job (the balanced strategy) left one result per rendition; a chunked job
+    # one per rendition and chunk.
     for item in request.transcoded:
-        for rendition in item.job.renditions:
+        for member in item.job.members():
+            rendition = member.rendition
             if rendition.kind == "thumbnails":
                 thumbnails = load_result(s3, bucket, video_id, rendition.name, ThumbnailsResult)
+            elif member.chunk is not None:
+                chunked.setdefault(rendition.name, []).append(member.chunk)
             else:
                 media.append(load_result(s3, bucket, video_id, rendition.name, JobResult))
+    for name, chunks in chunked.items():
+        chunks.sort(key=lambda chunk: chunk.index)
+        media.append(stitch_rendition(s3, bucket, video_id, name, chunks))
     segment_seconds = max(item.job.segment_seconds for item in request.transcoded)
     mpd_key = mpd_key_for(video_id)
     s3.put_object(

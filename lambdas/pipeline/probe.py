@@ -12,8 +12,11 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from lambdas.core.settings import Settings
+from lambdas.pipeline.chunks import plan_chunks
 from lambdas.pipeline.contract import (
+    SEGMENT_SECONDS,
     AudioRendition,
+    ChunkSpec,
     Rendition,
     SourceHints,
     TranscodeJob,
@@ -247,7 +250,11 @@ def plan_jobs(request: ProbeRequest, source: SourceInfo, settings: Settings) -> 
     """The H.264 ladder (plus HEVC when enabled), the audio rendition if the source has
     audio, and the thumbnails, all from the same source: one job each, or with
     `job_strategy=balanced` the ladder and audio grouped into fewer jobs that share a
-    decode (`lambdas.pipeline.strategy`); the thumbnails job is always its own."""
+    decode (`lambdas.pipeline.strategy`); the thumbnails job is always its own.
+
+    A source longer than `chunk_seconds` is cut into chunks (`lambdas.pipeline.chunks`):
+    every video job becomes one job per chunk, and the audio is one job over the whole
+    source (cheap, and gapless with no AAC priming at the joins)."""
     codecs: list[VideoCodec] = ["h264"]
     if settings.hevc_ladder:
         codecs.append("hevc")
@@ -261,19 +268,23 @@ def plan_jobs(request: ProbeRequest, source: SourceInfo, settings: Settings) -> 
             codec=codec,
         )
     ]
-    if source.has_audio:
-        renditions.append(AudioRendition())
+    chunks = plan_chunks(source.duration_seconds, settings.chunk_seconds, SEGMENT_SECONDS)
+    audio = [AudioRendition()] if source.has_audio else []
     hints = SourceHints(
         interlaced=source.interlaced, transfer=source.transfer, audio_stream=source.audio_stream
     )
     source_pixel_rate = source.display_width * source.display_height * source.frame_rate
     groups = groups_for(
         settings.job_strategy,
-        renditions,
+        renditions if chunks else [*renditions, *audio],
         lambda rendition: rendition,
         source_pixel_rate=source_pixel_rate,
     )
-    jobs = [_job(request, hints, group) for group in groups]
+    if chunks:
+        jobs = [_job(request, hints, group, chunk) for group in groups for chunk in chunks]
+        jobs += [_job(request, hints, [rendition]) for rendition in audio]
+    else:
+        jobs = [_job(request, hints, group) for group in groups]
     jobs.append(_job(request, hints, [plan_thumbnails(source)]))
     timeout = settings.job_timeout_min_seconds + math.ceil(
         settings.job_timeout_per_source_second * source.duration_seconds
@@ -287,9 +298,14 @@ def plan_jobs(request: ProbeRequest, source: SourceInfo, settings: Settings) -> 
     )
 
 
-def _job(request: ProbeRequest, hints: SourceHints, group: list[Rendition]) -> TranscodeJob:
+def _job(
+    request: ProbeRequest,
+    hints: SourceHints,
+    group: list[Rendition],
+    chunk: ChunkSpec | None = None,
+) -> TranscodeJob:
     """One rendition's job, or a grouped job whose renditions each write under
-    `{video_id}/hls/{name}/` (its output_prefix is their parent)."""
+    `{video_id}/hls/{name}/` (its output_prefix is their parent); of one chunk, if given."""
     first, *rest = group
     prefix = f"{request.video_id}/hls/" if rest else output_prefix(request.video_id, first)
     return TranscodeJob(
@@ -300,6 +316,7 @@ def _job(request: ProbeRequest, hints: SourceHints, group: list[Rendition]) -> T
         source=hints,
         rendition=first,
         group=rest,
+        chunk=chunk,
     )
 
 

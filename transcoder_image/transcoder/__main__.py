@@ -64,18 +64,18 @@ def main(env: Mapping[str, str]) -> int:
         return EXIT_BAD_INPUT
     except JobFailedError as exc:
         log.error(
-            "job %s failed: %s", job.name, exc, extra={"fields": {"stderr_tail": exc.stderr_tail}}
+            "job %s failed: %s", job.label, exc, extra={"fields": {"stderr_tail": exc.stderr_tail}}
         )
         return EXIT_FAILED
     except Exception:
-        log.exception("job %s failed unexpectedly", job.name)
+        log.exception("job %s failed unexpectedly", job.label)
         return EXIT_FAILED
     fields = (
         {"results": [each.model_dump() for each in result]}
         if isinstance(result, list)
         else {"result": result.model_dump()}
     )
-    log.info("job %s done", job.name, extra={"fields": fields})
+    log.info("job %s done", job.label, extra={"fields": fields})
     return EXIT_OK
 
 

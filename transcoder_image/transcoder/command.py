@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from transcoder.contract import (
     AudioRendition,
+    ChunkSpec,
     SourceHints,
     TranscodeJob,
     Transfer,
@@ -84,18 +85,42 @@ def build_ffmpeg_command(
         encode = audio_options(rendition, job.source)
     else:
         raise UnsupportedJobError(f"a {rendition.kind} job is not an HLS rendition")
+    chunk = job.chunk
+    start, first_segment = (chunk.start_seconds, chunk.first_segment_number) if chunk else (0, 0)
     return [
         ffmpeg,
         *GLOBAL_OPTIONS,
         *input_options(input_url),
+        *chunk_input_options(chunk),
         "-i",
         input_url,
         *encode,
+        *chunk_output_options(chunk),
         "-map_metadata", "-1",
         "-map_chapters", "-1",
-        "-output_ts_offset", str(MEDIA_START_SECONDS),
-        *hls_options(job.segment_seconds, out_dir),
+        # A chunk's timestamps continue the rendition's: its start on the media timeline.
+        "-output_ts_offset", _seconds(MEDIA_START_SECONDS + start),
+        *hls_options(job.segment_seconds, out_dir, first_segment=first_segment),
     ]  # fmt: skip
+
+
+def chunk_input_options(chunk: ChunkSpec | None) -> list[str]:
+    """Seek the input to the chunk's start: FFmpeg reads from the keyframe before it (HTTP
+    range reads of only that part of the source) and drops the frames before the start."""
+    return (
+        [] if chunk is None or chunk.start_seconds == 0 else ["-ss", _seconds(chunk.start_seconds)]
+    )
+
+
+def chunk_output_options(chunk: ChunkSpec | None) -> list[str]:
+    """Exactly the chunk's frames: the output (after the fps filter) stops at its length.
+    The last chunk runs to the end of the source, so no frame past the probe's duration
+    is lost."""
+    return [] if chunk is None or chunk.is_last else ["-t", _seconds(chunk.duration_seconds)]
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
 class CommandShapeError(ValueError):
@@ -303,12 +328,18 @@ def audio_options(rendition: AudioRendition, source: SourceHints | None = None) 
     ]  # fmt: skip
 
 
-def hls_options(segment_seconds: int, out_dir: Path) -> list[str]:
+def hls_options(segment_seconds: int, out_dir: Path, *, first_segment: int = 0) -> list[str]:
     return [
         "-f", "hls",
         "-hls_time", str(segment_seconds),
         "-hls_playlist_type", "vod",
         "-hls_segment_type", "fmp4",
+        # frag_discont: each fragment's tfdt is its packets' own time (10 s + position)
+        # rather than the time since this process's first packet, and no edit list
+        # carries the start. So a chunk's segments continue its rung's timeline, and
+        # every chunk of a rung writes the very same init segment.
+        "-hls_segment_options", "movflags=+frag_discont",
+        "-start_number", str(first_segment),
         "-hls_fmp4_init_filename", INIT_NAME,  # written beside the playlist
         "-hls_segment_filename", str(out_dir / SEGMENT_PATTERN),
         "-hls_flags", "independent_segments",

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 JOB_ENV_VAR = "STREAMFORGE_JOB"
+SEGMENT_SECONDS = 4  # every rendition's segment length (two 2 s GOPs)
 
 VideoCodec = Literal["h264", "hevc"]
 Transfer = Literal["sdr", "pq", "hlg"]
@@ -27,6 +28,22 @@ class SourceHints(_Frozen):
     interlaced: bool = False
     transfer: Transfer = "sdr"
     audio_stream: int = Field(default=0, ge=0)
+
+
+class ChunkSpec(_Frozen):
+    index: int = Field(ge=0)
+    count: int = Field(gt=0)
+    start_seconds: float = Field(ge=0)
+    duration_seconds: float = Field(gt=0)
+    first_segment_number: int = Field(ge=0)
+
+    @property
+    def is_last(self) -> bool:
+        return self.index == self.count - 1
+
+    @property
+    def end_seconds(self) -> float:
+        return self.start_seconds + self.duration_seconds
 
 
 class VideoRendition(_Frozen):
@@ -85,13 +102,14 @@ class TranscodeJob(_Frozen):
     source_key: str
     source_version: str = Field(min_length=1)
     output_prefix: str
-    segment_seconds: int = Field(default=4, gt=0)
+    segment_seconds: int = Field(default=SEGMENT_SECONDS, gt=0)
     gop_seconds: float = Field(default=2.0, gt=0)
     source: SourceHints = SourceHints()
     rendition: Rendition
     group: list[Annotated[VideoRendition | AudioRendition, Field(discriminator="kind")]] = Field(
         default=[], exclude_if=lambda group: not group
     )
+    chunk: ChunkSpec | None = Field(default=None, exclude_if=lambda chunk: chunk is None)
 
     @model_validator(mode="after")
     def _check_group(self) -> TranscodeJob:
@@ -101,6 +119,8 @@ class TranscodeJob(_Frozen):
             names = [rendition.name for rendition in self.renditions]
             if len(set(names)) != len(names):
                 raise ValueError(f"a group's rendition names must be unique: {names}")
+        if self.chunk is not None and any(r.kind != "video" for r in self.renditions):
+            raise ValueError("only video renditions are encoded in chunks")
         return self
 
     @property
@@ -111,6 +131,13 @@ class TranscodeJob(_Frozen):
     def name(self) -> str:
         """Unique among a video's jobs: the rendition's name, "+"-joined for a group."""
         return "+".join(rendition.name for rendition in self.renditions)
+
+    @property
+    def label(self) -> str:
+        """The name, with a chunk's time range: what logs and failure messages show."""
+        if self.chunk is None:
+            return self.name
+        return f"{self.name} [{self.chunk.start_seconds:g}-{self.chunk.end_seconds:g} s]"
 
     def members(self) -> list[TranscodeJob]:
         """The single jobs this job stands for: itself, or one per grouped rendition."""
@@ -136,6 +163,7 @@ class JobResult(_Frozen):
     init_key: str
     segment_keys: list[str]
     segment_durations: list[float]
+    segment_bytes: list[int] = []
     codecs: str
     duration_seconds: float
     start_seconds: float
@@ -153,6 +181,7 @@ class JobResult(_Frozen):
     encode_wall_seconds: float
     encode_cpu_seconds: float
     peak_memory_bytes: int
+    chunk: ChunkSpec | None = None
 
 
 class ThumbnailsResult(_Frozen):
@@ -171,5 +200,7 @@ class ThumbnailsResult(_Frozen):
     peak_memory_bytes: int
 
 
-def result_key(video_id: str, job_name: str) -> str:
-    return f"{video_id}/jobs/{job_name}.json"
+def result_key(video_id: str, job_name: str, chunk: ChunkSpec | None = None) -> str:
+    if chunk is None:
+        return f"{video_id}/jobs/{job_name}.json"
+    return f"{video_id}/jobs/{job_name}/chunk-{chunk.index:04d}.json"

@@ -99,7 +99,7 @@ def run_rendition_job(job: TranscodeJob, settings: Settings, store: MediaStore) 
         command = build_job_command(job, source_url, out_dir, ffmpeg=settings.ffmpeg_binary)
         log.info(
             "encoding %s of %s",
-            job.name,
+            job.label,
             job.video_id,
             extra={"fields": {**_source_fields(job), "command": redact(command)}},
         )
@@ -108,7 +108,7 @@ def run_rendition_job(job: TranscodeJob, settings: Settings, store: MediaStore) 
         stream = probe_output(settings.ffprobe_binary, out_dir, playlist)
         result = measure(job, out_dir, playlist, stream, stats)
         publish(store, job, out_dir, playlist)
-        store.put_json(result_key(job.video_id, job.name), result.model_dump_json())
+        store.put_json(result_key(job.video_id, job.name, job.chunk), result.model_dump_json())
         return result
 
 
@@ -127,7 +127,7 @@ def run_group_job(job: TranscodeJob, settings: Settings, store: MediaStore) -> l
         command = build_job_command(job, source_url, out_root, ffmpeg=settings.ffmpeg_binary)
         log.info(
             "encoding %s of %s in one process",
-            job.name,
+            job.label,
             job.video_id,
             extra={"fields": {**_source_fields(job), "command": redact(command)}},
         )
@@ -145,7 +145,8 @@ def run_group_job(job: TranscodeJob, settings: Settings, store: MediaStore) -> l
             publish(store, member, out_dir, playlist)
         # The results last, once every rendition's media is up.
         for member, _, _, result in outputs:
-            store.put_json(result_key(member.video_id, member.name), result.model_dump_json())
+            key = result_key(member.video_id, member.name, member.chunk)
+            store.put_json(key, result.model_dump_json())
         return [result for *_, result in outputs]
 
 
@@ -260,6 +261,7 @@ def measure(
         init_key=_key(job, _init_name(playlist)),
         segment_keys=[_key(job, seg.uri) for seg in playlist.segments],
         segment_durations=[seg.duration for seg in playlist.segments],
+        segment_bytes=[size for size, _ in sized],
         codecs=codec_string(stream),
         duration_seconds=round(playlist.duration_seconds, 6),
         start_seconds=_start_seconds(stream),
@@ -277,6 +279,7 @@ def measure(
         encode_wall_seconds=round(stats.wall_seconds, 3),
         encode_cpu_seconds=round(stats.cpu_seconds, 3),
         peak_memory_bytes=stats.peak_memory_bytes,
+        chunk=job.chunk,
     )
 
 
@@ -296,9 +299,13 @@ def _ssim(value: float | None) -> float | None:
 
 
 def publish(store: MediaStore, job: TranscodeJob, out_dir: Path, playlist: MediaPlaylist) -> None:
+    """A chunk's init segment is byte-identical in every chunk of its rung (`-hls_segment_
+    options movflags=+frag_discont`), so each chunk may write it; its playlist lists only
+    its own segments, so the rung's playlist is the finaliser's, from every chunk's result."""
     upload_files(store, job, out_dir, _media_files(playlist))
-    # The playlist after its segments: whoever can read it can fetch all it names.
-    upload_files(store, job, out_dir, [PLAYLIST_NAME])
+    if job.chunk is None:
+        # The playlist after its segments: whoever can read it can fetch all it names.
+        upload_files(store, job, out_dir, [PLAYLIST_NAME])
 
 
 def upload_files(store: MediaStore, job: TranscodeJob, out_dir: Path, names: list[str]) -> None:

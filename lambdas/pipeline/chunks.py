@@ -1,0 +1,48 @@
+"""The chunk plan: a long source cut in time at segment boundaries, so that each chunk of a
+rendition is encoded by its own task and its segments are ordinary segments of the rung.
+
+Boundaries are multiples of the segment length (4 s, so also of the 2 s GOP): every chunk
+starts on a keyframe the whole encode would have placed there, and its first segment
+number is its start over the segment length. The last chunk runs to the source's end (the
+probe's duration may be a frame short of what the encoder finds), and a remainder shorter
+than one segment joins the chunk before it rather than becoming a task of its own.
+"""
+
+from __future__ import annotations
+
+import math
+
+from lambdas.pipeline.contract import ChunkSpec
+
+
+def chunk_length(chunk_seconds: int, segment_seconds: int) -> int:
+    """The chunk length in use: `chunk_seconds` rounded up to whole segments; 0 is off."""
+    if chunk_seconds <= 0:
+        return 0
+    return math.ceil(chunk_seconds / segment_seconds) * segment_seconds
+
+
+def plan_chunks(
+    duration_seconds: float, chunk_seconds: int, segment_seconds: int
+) -> list[ChunkSpec]:
+    """The chunks of a source of `duration_seconds`; empty when chunking is off or the
+    source fits in one chunk (it is then planned exactly as without chunks)."""
+    length = chunk_length(chunk_seconds, segment_seconds)
+    if length == 0 or duration_seconds <= length:
+        return []
+    starts = list(range(0, math.ceil(duration_seconds), length))
+    if duration_seconds - starts[-1] < segment_seconds and len(starts) > 1:
+        starts.pop()  # a sliver of less than a segment rides with the chunk before it
+    if len(starts) == 1:
+        return []
+    ends = [*starts[1:], duration_seconds]
+    return [
+        ChunkSpec(
+            index=index,
+            count=len(starts),
+            start_seconds=start,
+            duration_seconds=round(end - start, 6),
+            first_segment_number=start // segment_seconds,
+        )
+        for index, (start, end) in enumerate(zip(starts, ends, strict=True))
+    ]
