@@ -140,19 +140,21 @@ def test_bursts_of_api_calls_and_parallel_uploads_lose_nothing(
     users = [f"load-{n}" for n in range(4)]
     clients = {user: ApiClient(offline_stack.api_url, offline_stack.token(user)) for user in users}
 
-    def burst(user: str) -> list[int]:
+    def burst(user: str) -> list[str]:
+        """Creates ten videos, reading each back and listing after each; returns their ids."""
         client = clients[user]
-        statuses = []
+        created: list[str] = []
         for n in range(10):
-            created = client.create_video(clip_720p, f"{user}-{n}", "video/mp4")
-            statuses.append(201)
-            client.get_video(created["video"]["id"])
-            client.list_videos()
-        return statuses
+            video_id = client.create_video(clip_720p, f"{user}-{n}", "video/mp4")["video"]["id"]
+            created.append(video_id)
+            assert client.get_video(video_id)["title"] == f"{user}-{n}"
+            listed = [video["id"] for video in client.list_videos(limit=100)["items"]]
+            assert sorted(listed) == sorted(created), (user, n)  # all of its own, no one else's
+        return created
 
     with ThreadPoolExecutor(max_workers=len(users)) as pool:
-        created_counts = [len(done) for done in pool.map(burst, users)]
-    assert created_counts == [10] * len(users)
+        created_ids = list(pool.map(burst, users))  # re-raises a burst's failed assertion
+    assert [len(set(ids)) for ids in created_ids] == [10] * len(users)
 
     # Several uploads processed at once (the Map runs at most two transcoders at a time).
     processing = [start(offline_stack, clip_720p, user) for user in users[:3]]
