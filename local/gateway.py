@@ -2,8 +2,9 @@
 
 It does what the deployed HTTP API does in front of the API Lambda: routes (the same
 public/protected split as cdk/), the JWT authorizer's check, CORS, the v2 event, and the
-Lambda's response mapped back to HTTP. One handler invocation at a time, like one warm
-Lambda instance: the Powertools resolver keeps the current event on the app object.
+Lambda's response mapped back to HTTP. Concurrent requests run on separate Lambda
+instances (worker processes, local/lambda_instances.py), up to the function's concurrency,
+as the HTTP API's Lambda integration scales out.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import re
-import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
@@ -24,7 +25,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from local import iam_audit
 from local.auth import InvalidToken, LocalIssuer
-from local.engine_hooks import LocalLambdaContext
+from local.config import REPO_ROOT
+from local.lambda_instances import FunctionError, FunctionInstances
 from local.loopback import LoopbackServer, QuietHandler
 
 log = logging.getLogger("streamforge.local.gateway")
@@ -42,8 +44,19 @@ GREEDY = "{proxy+}"
 NOT_FOUND = {"message": "Not Found"}
 CORS_METHODS = "GET,POST,PUT,PATCH,DELETE,OPTIONS"
 CORS_HEADERS = "authorization,content-type,idempotency-key"
+INTERNAL_ERROR = {"message": "Internal Server Error"}
 
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+def instance_environment(function_name: str) -> dict[str, str]:
+    """A new instance's environment: the function's (this process's, which the stack set),
+    the repository importable, and the IAM audit's recording when it is on. Every call an
+    instance makes is the function's, so the audit's principal is the process's own."""
+    pythonpath = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
+    environment = {**os.environ, "PYTHONPATH": pythonpath}
+    audit = iam_audit.task_environment(environment)
+    if audit:
+        audit[iam_audit.PRINCIPAL_ENV] = function_name
+    return {**environment, **audit}
 
 
 def build_event(  # noqa: PLR0917 - one argument per part of the request
@@ -134,28 +147,25 @@ def match_route(method: str, path: str) -> Route | None:
 class GatewayServer(LoopbackServer):
     def __init__(
         self,
-        handler: Handler,
+        functions: FunctionInstances,
         issuer: LocalIssuer,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
         allowed_origins: Sequence[str] = (),
     ):
-        self._handler = handler
+        self.functions = functions
         self._issuer = issuer
-        self._invoke_lock = threading.Lock()
         super().__init__(
             self._request_handler_class(), host=host, port=port, allowed_origins=allowed_origins
         )
 
-    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        context = LocalLambdaContext(
-            function_name="streamforge-api",
-            invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:streamforge-api",
-            timeout_seconds=30,
-        )
-        with self._invoke_lock, iam_audit.acting_as(context.function_name):
-            return self._handler(event, context)
+    def invoke(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        return self.functions.invoke(event)
+
+    def stop(self) -> None:
+        super().stop()
+        self.functions.stop()
 
     def _request_handler_class(self) -> type[BaseHTTPRequestHandler]:
         gateway = self
@@ -237,11 +247,9 @@ class GatewayServer(LoopbackServer):
                 )
                 try:
                     response = gateway.invoke(event)
-                except Exception:
-                    log.exception("API handler raised")
-                    self._send_json(
-                        HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "Internal Server Error"}
-                    )
+                except FunctionError:  # raised, crashed or timed out: Lambda's error
+                    log.exception("API function failed")
+                    self._send_json(HTTPStatus.INTERNAL_SERVER_ERROR, INTERNAL_ERROR)
                     return
                 self._reply(response)
 

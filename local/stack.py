@@ -5,6 +5,7 @@ HTTP, stop it."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -15,8 +16,6 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-from lambdas.api.dependencies import reset_dependencies
-from lambdas.api.handler import lambda_handler as api_handler
 from lambdas.core.settings import reset_settings
 from lambdas.pipeline.clients import pipeline_adapters
 from local import engine_hooks
@@ -24,20 +23,29 @@ from local.auth import LocalIssuer, load_or_create_rsa_key, private_key_pem
 from local.cdn import CdnServer, SignedUrlVerifier
 from local.config import (
     ACCESS_KEY_ID,
+    ACCOUNT,
     REGION,
     SECRET_ACCESS_KEY,
     JobStrategy,
     OfflineConfig,
     free_port,
 )
-from local.gateway import GatewayServer
-from local.resources import Deployed, api_environment, deploy, function_environment
+from local.gateway import GatewayServer, instance_environment
+from local.lambda_instances import FunctionInstances, FunctionSpec
+from local.resources import (
+    LAMBDA_HANDLERS,
+    Deployed,
+    api_environment,
+    deploy,
+    function_environment,
+)
 from local.s3front import PresignedVerifier, S3FrontServer
 from local.tasks import TaskLauncher
 from local.upload_events import UploadEventPump
 
 log = logging.getLogger("streamforge.local")
 
+API_TIMEOUT_SECONDS = 15  # the API function's timeout (cdk/api.py)
 TERMINAL_EXECUTION_STATES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
@@ -114,10 +122,9 @@ class OfflineStack:
             cdn_domain=self.cdn.domain,
             cdn_private_key_pem=private_key_pem(cdn_key),
         )
-        # Known only now; the API's settings are read (and cached) on its first request.
+        # Known only now; each API instance reads them when it starts.
         os.environ.update(api_environment(self.deployed, self.cdn.domain))
         reset_settings()
-        reset_dependencies()
         self.cdn.start()
         self._pump = UploadEventPump(
             self.client("sqs"),
@@ -127,7 +134,7 @@ class OfflineStack:
         )
         self._pump.start()
         self.gateway = GatewayServer(
-            api_handler, self.issuer, host=config.host, port=config.api_port
+            self._api_instances(), self.issuer, host=config.host, port=config.api_port
         )
         self.gateway.start()
         log.info(
@@ -152,6 +159,18 @@ class OfflineStack:
             self.s3_front.stop()
         if self._moto:
             self._moto.stop()
+
+    def _api_instances(self) -> FunctionInstances:
+        name = self.config.names.api_function
+        spec = FunctionSpec(
+            handler=LAMBDA_HANDLERS["api_function"],
+            name=name,
+            arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
+            timeout_seconds=API_TIMEOUT_SECONDS,
+        )
+        return FunctionInstances(
+            spec, functools.partial(instance_environment, name), self.config.api_concurrency
+        )
 
     def __enter__(self) -> OfflineStack:
         return self.start()
