@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 import pytest
@@ -17,6 +18,7 @@ from transcoder import contract as transcoder
 MODEL_PAIRS = [
     (pipeline.TranscodeJob, transcoder.TranscodeJob),
     (pipeline.SourceHints, transcoder.SourceHints),
+    (pipeline.ChunkSpec, transcoder.ChunkSpec),
     (pipeline.VideoRendition, transcoder.VideoRendition),
     (pipeline.AudioRendition, transcoder.AudioRendition),
     (pipeline.ThumbnailsRendition, transcoder.ThumbnailsRendition),
@@ -40,6 +42,13 @@ VIDEO_JOB = pipeline.TranscodeJob(
         max_bitrate_kbps=3000,
         preset="medium",
     ),
+)
+CHUNK_JOB = VIDEO_JOB.model_copy(
+    update={
+        "chunk": pipeline.ChunkSpec(
+            index=2, count=5, start_seconds=240, duration_seconds=120, first_segment_number=60
+        )
+    }
 )
 HEVC_JOB = VIDEO_JOB.model_copy(
     update={
@@ -168,8 +177,8 @@ def test_json_schemas_match(
 
 @pytest.mark.parametrize(
     "job",
-    [VIDEO_JOB, HEVC_JOB, AUDIO_JOB, THUMBNAILS_JOB],
-    ids=["video", "hevc", "audio", "thumbnails"],
+    [VIDEO_JOB, CHUNK_JOB, HEVC_JOB, AUDIO_JOB, THUMBNAILS_JOB],
+    ids=["video", "chunk", "hevc", "audio", "thumbnails"],
 )
 def test_a_planned_job_is_read_by_the_transcoder(job: pipeline.TranscodeJob) -> None:
     # Given the JSON the state machine passes in STREAMFORGE_JOB
@@ -294,3 +303,18 @@ def test_groups_refuse_thumbnails_and_repeated_names(side: Any) -> None:
         side.TranscodeJob.model_validate(
             base | {"group": [THUMBNAILS_JOB.model_dump(mode="json")["rendition"]]}
         )
+
+
+def test_an_unchunked_jobs_json_has_no_chunk_field_and_a_chunks_result_has_its_own_key() -> None:
+    assert "chunk" not in json.loads(VIDEO_JOB.model_dump_json())
+    chunk = CHUNK_JOB.chunk
+    assert pipeline.result_key("vid-1", "720p", chunk) == "vid-1/jobs/720p/chunk-0002.json"
+    assert transcoder.result_key("vid-1", "720p", chunk) == pipeline.result_key(
+        "vid-1", "720p", chunk
+    )  # type: ignore[arg-type]
+    assert pipeline.result_key("vid-1", "720p") == "vid-1/jobs/720p.json"
+
+
+def test_only_video_renditions_are_chunked() -> None:
+    with pytest.raises(ValueError, match="only video renditions"):
+        pipeline.TranscodeJob.model_validate(AUDIO_JOB.model_dump() | {"chunk": CHUNK_JOB.chunk})
