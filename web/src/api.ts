@@ -1,138 +1,36 @@
-/** The StreamForge HTTP API (see GET /openapi.json), typed for what the pages use. */
+/**
+ * The StreamForge HTTP API. Its types come from the OpenAPI document the API serves
+ * (src/generated/api-schema.ts, written by `python -m scripts.api_types`; a test fails when
+ * it is stale): only the names the pages use are given here.
+ */
 
-export type VideoStatus =
-  | 'PENDING_UPLOAD'
-  | 'UPLOADED'
-  | 'PROCESSING'
-  | 'COMPLETED'
-  | 'FAILED'
-  | 'DELETED'
-export type Visibility = 'private' | 'public'
+import type { components } from './generated/api-schema'
 
-export interface Rendition {
-  name: string
-  kind: string
-  codecs: string
-  width: number | null
-  height: number | null
-  frameRate: number | null
-  averageBitrateBps: number
-  peakBitrateBps: number
-  segmentCount: number
-  outputBytes: number
-}
+type Schemas = components['schemas']
 
-export interface Playback {
-  expiresAt: string
-  signedQuery: string
-  hlsUrl: string | null
-  dashUrl: string | null
-  posterUrl: string | null
-  storyboardImageUrl: string | null
-  storyboardVttUrl: string | null
-  previewUrls: string[]
-}
+export type VideoStatus = 'PENDING_UPLOAD' | 'UPLOADED' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | 'DELETED'
+export type Visibility = Schemas['Visibility']
 
-export interface LogEntry {
-  stage: string
-  startedAt: string
-  endedAt: string
-  outcome: string
-  message: string
-}
+/** The API documents `status` and `visibility` as strings; these are the values it sends. */
+type Narrowed<T> = Omit<T, 'status' | 'visibility'> & { status: VideoStatus; visibility: Visibility }
 
-export interface Video {
-  id: string
-  title: string
-  slug: string
-  description: string
-  tags: string[]
-  visibility: Visibility
-  status: VideoStatus
-  originalFilename: string
-  contentType: string
-  sizeBytes: number
-  durationSeconds: number | null
-  width: number | null
-  height: number | null
-  error: { code: string; message: string } | null
-  renditions: Rendition[]
-  posterUrl: string | null
-  createdAt: string
-  updatedAt: string
-  uploadedAt: string | null
-  processedAt: string | null
-}
-
-export interface VideoDetail extends Video {
-  playback: Playback | null
-  processingLog: LogEntry[]
-}
-
-export interface PublicVideo {
-  id: string
-  title: string
-  slug: string
-  description: string
-  tags: string[]
-  durationSeconds: number | null
-  width: number | null
-  height: number | null
-  posterUrl: string | null
-  createdAt: string
-  processedAt: string | null
-}
-
-export interface PublicVideoDetail extends PublicVideo {
-  playback: Playback | null
-}
-
+export type Rendition = Schemas['RenditionBody']
+export type Playback = Schemas['PlaybackBody']
+export type LogEntry = Schemas['LogEntryBody']
+export type Video = Narrowed<Schemas['VideoBody']>
+export type VideoDetail = Narrowed<Schemas['VideoDetail']>
+export type PublicVideo = Schemas['PublicVideoBody']
+export type PublicVideoDetail = Schemas['PublicVideoDetail']
 export interface Page<T> {
   items: T[]
   nextCursor: string | null
 }
-
-export interface NewVideo {
-  title: string
-  description: string
-  tags: string[]
-  visibility: Visibility
-  filename: string
-  contentType: string
-  sizeBytes: number
-  multipart?: boolean
-}
-
-export interface VideoChanges {
-  title?: string
-  description?: string
-  tags?: string[]
-  visibility?: Visibility
-}
-
-export type UploadPlan =
-  | { type: 'single'; method: 'PUT'; url: string; headers: Record<string, string>; expiresInSeconds: number }
-  | {
-      type: 'multipart'
-      uploadId: string
-      key: string
-      partSizeBytes: number
-      partCount: number
-      expiresInSeconds: number
-    }
-
-export interface SignedPart {
-  method: 'PUT'
-  url: string
-  headers: Record<string, string>
-  expires: number
-}
-
-export interface UploadedPart {
-  PartNumber: number
-  Size: number
-  ETag: string
-}
+export type NewVideo = Schemas['CreateVideoRequest']
+export type VideoChanges = Schemas['UpdateVideoRequest']
+export type UploadPlan = Schemas['SingleUploadBody'] | Schemas['MultipartUploadBody']
+export type SignedPart = Schemas['SignedPartResponse']
+export type UploadedPart = Schemas['PartBody']
+export type CompletedPart = Schemas['CompletedPartBody']
 
 export class ApiError extends Error {
   override name = 'ApiError'
@@ -285,7 +183,7 @@ export class Api {
 
   completeUpload(
     id: string,
-    body: { parts?: { PartNumber: number; ETag: string }[]; uploadId?: string },
+    body: Schemas['CompleteUploadRequest'],
     signal?: AbortSignal,
   ) {
     return this.request<{ location: string; video: Video }>(

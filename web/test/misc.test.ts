@@ -28,7 +28,8 @@ describe('format', () => {
 })
 
 describe('status', () => {
-  const entry = (stage: string, outcome = 'SUCCEEDED') => ({ stage, outcome, startedAt: '', endedAt: '', message: '' })
+  const entry = (stage: string, outcome = 'SUCCEEDED') =>
+    ({ stage, outcome, startedAt: '', endedAt: '', message: '', executionArn: null, taskArn: null })
 
   it('tells the processing stage from the processing log', () => {
     expect(statusView('PROCESSING', []).label).toBe('Analysing')

@@ -173,7 +173,7 @@ function row(video: Video, detail: VideoDetail | undefined, actions: RowActions)
         video.error?.code ? h('p', { class: 'help' }, `Error code ${video.error.code}`) : null)
     : null
   return h('li', { class: 'library-row', 'data-video-id': video.id, 'data-status': video.status },
-    ready ? h('a', { href: watchHref(video.id), tabindex: '-1', 'aria-hidden': 'true' }, poster(video.posterUrl, video.title, video.durationSeconds)) : poster(null, video.title, video.durationSeconds),
+    ready ? h('a', { href: watchHref(video.id), tabindex: '-1', 'aria-hidden': 'true' }, poster(video.posterUrl ?? null, video.title, video.durationSeconds)) : poster(null, video.title, video.durationSeconds),
     h('div', { class: 'row-body' },
       h('h2', { class: 'video-title', id: titleId }, title),
       h('div', { class: 'badges' }, statusBadge(view), visibilityBadge(video.visibility)),
