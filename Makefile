@@ -63,6 +63,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	cd web && npm run lint  # eslint (typescript-eslint, typed) and prettier --check
 
 format: setup
 	$(VENV)/bin/ruff format .

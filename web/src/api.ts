@@ -106,7 +106,7 @@ export class Api {
     }
     if (response.status === 204) return undefined as T
     const text = await response.text()
-    let body: unknown = null
+    let body: unknown
     try {
       body = text ? JSON.parse(text) : null
     } catch {
@@ -119,7 +119,8 @@ export class Api {
   private errorFrom(status: number, body: unknown): ApiError {
     const data = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
     const message = typeof data.message === 'string' ? data.message : `HTTP ${status}`
-    const code = typeof data.code === 'string' ? data.code : status === 401 ? 'UNAUTHORIZED' : `HTTP_${status}`
+    const code =
+      typeof data.code === 'string' ? data.code : status === 401 ? 'UNAUTHORIZED' : `HTTP_${status}`
     const fields = Array.isArray(data.fields) ? (data.fields as ApiError['fields']) : []
     if (status === 401) this.options.onUnauthorized?.()
     return new ApiError(status, code, message, fields)
@@ -168,10 +169,10 @@ export class Api {
   }
 
   signPart(id: string, partNumber: number, uploadId: string, signal?: AbortSignal) {
-    return this.request<SignedPart>(
-      `/videos/${encodeURIComponent(id)}/upload/parts/${partNumber}/url`,
-      { query: { uploadId }, signal },
-    )
+    return this.request<SignedPart>(`/videos/${encodeURIComponent(id)}/upload/parts/${partNumber}/url`, {
+      query: { uploadId },
+      signal,
+    })
   }
 
   listParts(id: string, uploadId: string, signal?: AbortSignal) {
@@ -181,11 +182,7 @@ export class Api {
     })
   }
 
-  completeUpload(
-    id: string,
-    body: Schemas['CompleteUploadRequest'],
-    signal?: AbortSignal,
-  ) {
+  completeUpload(id: string, body: Schemas['CompleteUploadRequest'], signal?: AbortSignal) {
     return this.request<{ location: string; video: Video }>(
       `/videos/${encodeURIComponent(id)}/upload/complete`,
       { method: 'POST', body, signal },

@@ -17,7 +17,14 @@ export function poster(url: string | null, title: string, durationSeconds: numbe
     frame.append(placeholder())
   }
   if (durationSeconds) {
-    frame.append(h('span', { class: 'duration' }, h('span', { class: 'visually-hidden' }, 'Duration '), formatClock(durationSeconds)))
+    frame.append(
+      h(
+        'span',
+        { class: 'duration' },
+        h('span', { class: 'visually-hidden' }, 'Duration '),
+        formatClock(durationSeconds),
+      ),
+    )
   }
   return frame
 }
@@ -33,25 +40,48 @@ export function statusBadge(view: StatusView): HTMLElement {
 }
 
 export function visibilityBadge(visibility: Visibility): HTMLElement {
-  return h('span', { class: `badge badge-${visibility === 'public' ? 'public' : 'neutral'}` },
-    visibility === 'public' ? 'Public' : 'Private')
+  return h(
+    'span',
+    { class: `badge badge-${visibility === 'public' ? 'public' : 'neutral'}` },
+    visibility === 'public' ? 'Public' : 'Private',
+  )
 }
 
 /** Upload → Analyse → Transcode → Finalise → Ready, with the current step marked. */
 export function stepper(view: StatusView): HTMLElement {
   const list = h('ol', { class: 'stepper', 'aria-label': 'Processing progress' })
   STAGES.forEach((name, index) => {
-    const state = index < view.stage || view.tone === 'ok' ? 'done' : index === view.stage ? (view.tone === 'error' ? 'failed' : 'current') : 'todo'
-    list.append(h('li', { class: `step step-${state}`, 'aria-current': state === 'current' ? 'step' : null },
-      h('span', { class: 'visually-hidden' }, `${state === 'done' ? 'done' : state === 'failed' ? 'failed' : state === 'current' ? 'in progress' : 'to do'}: `),
-      name))
+    const state =
+      index < view.stage || view.tone === 'ok'
+        ? 'done'
+        : index === view.stage
+          ? view.tone === 'error'
+            ? 'failed'
+            : 'current'
+          : 'todo'
+    list.append(
+      h(
+        'li',
+        { class: `step step-${state}`, 'aria-current': state === 'current' ? 'step' : null },
+        h(
+          'span',
+          { class: 'visually-hidden' },
+          `${state === 'done' ? 'done' : state === 'failed' ? 'failed' : state === 'current' ? 'in progress' : 'to do'}: `,
+        ),
+        name,
+      ),
+    )
   })
   return list
 }
 
 export function tagList(tags: string[]): HTMLElement | null {
   if (!tags.length) return null
-  return h('ul', { class: 'tags', 'aria-label': 'Tags' }, tags.map((tag) => h('li', { class: 'tag' }, tag)))
+  return h(
+    'ul',
+    { class: 'tags', 'aria-label': 'Tags' },
+    tags.map((tag) => h('li', { class: 'tag' }, tag)),
+  )
 }
 
 export function emptyState(title: string, text: string, action?: HTMLElement): HTMLElement {
@@ -59,15 +89,29 @@ export function emptyState(title: string, text: string, action?: HTMLElement): H
 }
 
 export function spinner(label: string): HTMLElement {
-  return h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), label)
+  return h(
+    'p',
+    { class: 'loading', role: 'status' },
+    h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+    label,
+  )
 }
 
 /** A modal <dialog>: focus moves in, Escape closes, focus goes back to where it was. */
-export function openDialog(title: string, body: HTMLElement, actions: HTMLElement[]): { dialog: HTMLDialogElement; close(): void } {
+export function openDialog(
+  title: string,
+  body: HTMLElement,
+  actions: HTMLElement[],
+): { dialog: HTMLDialogElement; close: () => void } {
   const returnTo = document.activeElement as HTMLElement | null
   const titleId = `dialog-title-${Math.random().toString(36).slice(2)}`
-  const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': titleId },
-    h('h2', { id: titleId }, title), body, h('div', { class: 'dialog-actions' }, actions))
+  const dialog = h(
+    'dialog',
+    { class: 'dialog', 'aria-labelledby': titleId },
+    h('h2', { id: titleId }, title),
+    body,
+    h('div', { class: 'dialog-actions' }, actions),
+  )
   document.body.append(dialog)
   const close = () => {
     dialog.close()
@@ -111,9 +155,16 @@ export function shareBox(url: string, id: string): HTMLElement {
   input.addEventListener('focus', () => input.select())
   const status = h('span', { class: 'share-status', role: 'status' })
   const button = h('button', { type: 'button', class: 'btn' }, 'Copy link')
-  button.addEventListener('click', async () => {
+  button.addEventListener('click', () => {
     input.select()
-    status.textContent = (await copyText(url)) ? 'Copied' : 'Select the link and copy it'
+    void copyText(url).then((copied) => {
+      status.textContent = copied ? 'Copied' : 'Select the link and copy it'
+    })
   })
-  return h('div', { class: 'share' }, h('label', { for: id }, 'Share link'), h('div', { class: 'share-row' }, input, button, status))
+  return h(
+    'div',
+    { class: 'share' },
+    h('label', { for: id }, 'Share link'),
+    h('div', { class: 'share-row' }, input, button, status),
+  )
 }

@@ -11,4 +11,5 @@ export interface AppContext {
 }
 
 /** A page draws itself into `main` and returns what stops it (timers, players). */
-export type Page = (ctx: AppContext, main: HTMLElement, route: Route) => Promise<(() => void) | void>
+type Stop = (() => void) | void
+export type Page = (ctx: AppContext, main: HTMLElement, route: Route) => Promise<Stop> | Stop

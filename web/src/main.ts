@@ -17,11 +17,8 @@ const PAGES: Record<Route['name'], Page> = {
   upload: async (...args) => (await import('./pages/upload')).uploadPage(...args),
   library: libraryPage,
   watch: async (...args) => (await import('./pages/watch')).watchPage(...args),
-  notfound: async (_ctx, main) => {
-    main.append(
-      h('h1', {}, 'Page not found'),
-      h('p', {}, h('a', { href: '#/' }, 'Back to the catalog')),
-    )
+  notfound: (_ctx, main) => {
+    main.append(h('h1', {}, 'Page not found'), h('p', {}, h('a', { href: '#/' }, 'Back to the catalog')))
   },
 }
 const NEEDS_SIGN_IN = new Set<Route['name']>(['upload', 'library'])
@@ -45,9 +42,12 @@ function renderHeader(ctx: AppContext, route: Route): void {
     h(
       'div',
       { class: 'header-inner' },
-      h('a', { href: '#/', class: 'brand', 'aria-label': 'StreamForge home' },
+      h(
+        'a',
+        { href: '#/', class: 'brand', 'aria-label': 'StreamForge home' },
         h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '▶'),
-        'StreamForge'),
+        'StreamForge',
+      ),
       h(
         'nav',
         { 'aria-label': 'Main' },
@@ -60,12 +60,32 @@ function renderHeader(ctx: AppContext, route: Route): void {
         { class: 'account' },
         user
           ? [
-              h('span', { class: 'user', title: 'Signed in' }, h('span', { class: 'visually-hidden' }, 'Signed in as '), user),
-              h('button', { type: 'button', class: 'btn btn-quiet', onclick: () => { ctx.auth.signOut(); ctx.navigate('#/') } }, 'Sign out'),
+              h(
+                'span',
+                { class: 'user', title: 'Signed in' },
+                h('span', { class: 'visually-hidden' }, 'Signed in as '),
+                user,
+              ),
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'btn btn-quiet',
+                  onclick: () => {
+                    ctx.auth.signOut()
+                    ctx.navigate('#/')
+                  },
+                },
+                'Sign out',
+              ),
             ]
           : route.name === 'signin'
             ? null
-            : h('a', { href: `#/signin?next=${encodeURIComponent(route.path)}`, class: 'btn btn-primary' }, 'Sign in'),
+            : h(
+                'a',
+                { href: `#/signin?next=${encodeURIComponent(route.path)}`, class: 'btn btn-primary' },
+                'Sign in',
+              ),
       ),
     ),
   )
@@ -84,7 +104,11 @@ async function start(): Promise<void> {
   } catch (error) {
     main.append(
       h('h1', {}, 'StreamForge cannot start'),
-      h('p', { class: 'error-text', role: 'alert' }, error instanceof ConfigError ? error.message : String(error)),
+      h(
+        'p',
+        { class: 'error-text', role: 'alert' },
+        error instanceof ConfigError ? error.message : String(error),
+      ),
     )
     return
   }
@@ -137,7 +161,13 @@ async function start(): Promise<void> {
       else cleanup?.()
     } catch (error) {
       if (mine !== generation) return
-      main.append(h('p', { class: 'error-text', role: 'alert' }, error instanceof Error ? error.message : String(error)))
+      main.append(
+        h(
+          'p',
+          { class: 'error-text', role: 'alert' },
+          error instanceof Error ? error.message : String(error),
+        ),
+      )
     }
   }
   auth.onChange(() => renderHeader(ctx, current))

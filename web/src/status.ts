@@ -24,21 +24,50 @@ export function isSettled(status: VideoStatus): boolean {
  * probe done = transcoding.
  */
 export function statusView(status: VideoStatus, log: LogEntry[] = []): StatusView {
-  const done = (prefix: string) =>
-    log.some((e) => e.stage.startsWith(prefix) && e.outcome === 'SUCCEEDED')
+  const done = (prefix: string) => log.some((e) => e.stage.startsWith(prefix) && e.outcome === 'SUCCEEDED')
   switch (status) {
     case 'PENDING_UPLOAD':
-      return { label: 'Waiting for upload', tone: 'neutral', stage: 0, detail: 'The source has not arrived yet.', terminal: false }
+      return {
+        label: 'Waiting for upload',
+        tone: 'neutral',
+        stage: 0,
+        detail: 'The source has not arrived yet.',
+        terminal: false,
+      }
     case 'UPLOADED':
-      return { label: 'Queued', tone: 'busy', stage: 1, detail: 'Uploaded; processing starts shortly.', terminal: false }
+      return {
+        label: 'Queued',
+        tone: 'busy',
+        stage: 1,
+        detail: 'Uploaded; processing starts shortly.',
+        terminal: false,
+      }
     case 'PROCESSING': {
       if (done('finalise')) {
-        return { label: 'Finishing', tone: 'busy', stage: 3, detail: 'Publishing the streams.', terminal: false }
+        return {
+          label: 'Finishing',
+          tone: 'busy',
+          stage: 3,
+          detail: 'Publishing the streams.',
+          terminal: false,
+        }
       }
       if (done('probe')) {
-        return { label: 'Transcoding', tone: 'busy', stage: 2, detail: 'Encoding every quality level and the thumbnails.', terminal: false }
+        return {
+          label: 'Transcoding',
+          tone: 'busy',
+          stage: 2,
+          detail: 'Encoding every quality level and the thumbnails.',
+          terminal: false,
+        }
       }
-      return { label: 'Analysing', tone: 'busy', stage: 1, detail: 'Reading the source and planning the qualities.', terminal: false }
+      return {
+        label: 'Analysing',
+        tone: 'busy',
+        stage: 1,
+        detail: 'Reading the source and planning the qualities.',
+        terminal: false,
+      }
     }
     case 'COMPLETED':
       return { label: 'Ready', tone: 'ok', stage: 4, detail: '', terminal: true }

@@ -15,7 +15,12 @@ function client(responses: Response[], token: string | null = 'tok') {
     return next
   })
   const onUnauthorized = vi.fn()
-  const api = new Api({ baseUrl: 'https://api.example.com/', token: async () => token, onUnauthorized, fetchFn: fetchFn as unknown as typeof fetch })
+  const api = new Api({
+    baseUrl: 'https://api.example.com/',
+    token: async () => token,
+    onUnauthorized,
+    fetchFn: fetchFn as unknown as typeof fetch,
+  })
   return { api, calls, onUnauthorized }
 }
 
@@ -23,22 +28,34 @@ describe('Api', () => {
   it('sends the bearer token and JSON, and reads JSON', async () => {
     const { api, calls } = client([json({ video: { id: 'v1' }, upload: { type: 'multipart' } }, 201)])
     const result = await api.createVideo(
-      { title: 't', description: '', tags: [], visibility: 'private', filename: 'a.mp4', contentType: 'video/mp4', sizeBytes: 3 },
+      {
+        title: 't',
+        description: '',
+        tags: [],
+        visibility: 'private',
+        filename: 'a.mp4',
+        contentType: 'video/mp4',
+        sizeBytes: 3,
+      },
       'key-1',
     )
     expect(result.video.id).toBe('v1')
-    const { url, init } = calls[0]!
+    const { url, init } = calls[0]
     expect(url).toBe('https://api.example.com/videos')
     expect(init.method).toBe('POST')
     const headers = init.headers as Record<string, string>
     expect(headers.Authorization).toBe('Bearer tok')
     expect(headers['Idempotency-Key']).toBe('key-1')
     expect(headers['Content-Type']).toBe('application/json')
-    expect(JSON.parse(init.body as string).filename).toBe('a.mp4')
+    expect((JSON.parse(init.body as string) as { filename: string }).filename).toBe('a.mp4')
   })
 
   it('builds the upload routes Uppy needs, ids and upload ids encoded', async () => {
-    const { api, calls } = client([json({ url: 'u', headers: {}, method: 'PUT', expires: 60 }), json([]), new Response(null, { status: 204 })])
+    const { api, calls } = client([
+      json({ url: 'u', headers: {}, method: 'PUT', expires: 60 }),
+      json([]),
+      new Response(null, { status: 204 }),
+    ])
     await api.signPart('a/b', 3, 'up+id')
     await api.listParts('v1', 'up')
     await api.abortUpload('v1', 'up')
@@ -52,15 +69,29 @@ describe('Api', () => {
   it('leaves the token out of public routes', async () => {
     const { api, calls } = client([json({ items: [], nextCursor: null })], null)
     await api.catalog('c1', 10)
-    expect(calls[0]!.url).toBe('https://api.example.com/catalog?cursor=c1&limit=10')
-    expect((calls[0]!.init.headers as Record<string, string>).Authorization).toBeUndefined()
+    expect(calls[0].url).toBe('https://api.example.com/catalog?cursor=c1&limit=10')
+    expect((calls[0].init.headers as Record<string, string>).Authorization).toBeUndefined()
   })
 
   it('turns an error body into an ApiError with its code, message and fields', async () => {
-    const { api } = client([json({ code: 'INVALID_REQUEST', message: 'invalid fields: title', fields: [{ field: 'title', message: 'too long' }] }, 400)])
+    const { api } = client([
+      json(
+        {
+          code: 'INVALID_REQUEST',
+          message: 'invalid fields: title',
+          fields: [{ field: 'title', message: 'too long' }],
+        },
+        400,
+      ),
+    ])
     const error = await api.updateVideo('v1', { title: 'x' }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ApiError)
-    expect(error).toMatchObject({ status: 400, code: 'INVALID_REQUEST', message: 'invalid fields: title', fields: [{ field: 'title', message: 'too long' }] })
+    expect(error).toMatchObject({
+      status: 400,
+      code: 'INVALID_REQUEST',
+      message: 'invalid fields: title',
+      fields: [{ field: 'title', message: 'too long' }],
+    })
   })
 
   it('reports 401 to the app (sign in again), and a lost network as status 0', async () => {

@@ -30,7 +30,13 @@ describe('parseConfig', () => {
 
   it('reads what the offline runtime writes as local sign-in, relative to the page', () => {
     const config = parseConfig(
-      { apiUrl: 'http://127.0.0.1:8080', cdnUrl: 'http://127.0.0.1:9000', auth: 'local', localTokenUrl: 'auth/local/token', maxUploadBytes: 1000 },
+      {
+        apiUrl: 'http://127.0.0.1:8080',
+        cdnUrl: 'http://127.0.0.1:9000',
+        auth: 'local',
+        localTokenUrl: 'auth/local/token',
+        maxUploadBytes: 1000,
+      },
       'http://127.0.0.1:5000/config.json',
     )
     expect(config.auth).toEqual({ kind: 'local', tokenUrl: 'http://127.0.0.1:5000/auth/local/token' })
@@ -55,7 +61,7 @@ describe('parseConfig', () => {
 describe('loadConfig', () => {
   it('fetches config.json beside the page, uncached', async () => {
     const fetchFn = vi.fn(async () => new Response(JSON.stringify({ apiUrl: '/api', auth: 'local' })))
-    const config = await loadConfig('https://app.example.com/sub/index.html', fetchFn as unknown as typeof fetch)
+    const config = await loadConfig('https://app.example.com/sub/index.html', fetchFn)
     expect(fetchFn).toHaveBeenCalledWith('https://app.example.com/sub/config.json', { cache: 'no-store' })
     expect(config.apiUrl).toBe('https://app.example.com/api')
   })
@@ -68,6 +74,8 @@ describe('loadConfig', () => {
     const offline = vi.fn(async () => {
       throw new TypeError('Failed to fetch')
     })
-    await expect(loadConfig(BASE, offline as unknown as typeof fetch)).rejects.toThrow('network request failed')
+    await expect(loadConfig(BASE, offline as unknown as typeof fetch)).rejects.toThrow(
+      'network request failed',
+    )
   })
 })

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest'
 
 import { redirectUri } from '../src/auth/auth'
 import { base64Url, codeChallenge } from '../src/auth/pkce'
-import { decodeJwtPayload, isFresh, loadSession, saveSession, sessionFromToken, usernameOf } from '../src/auth/session'
+import {
+  decodeJwtPayload,
+  isFresh,
+  loadSession,
+  saveSession,
+  sessionFromToken,
+  usernameOf,
+} from '../src/auth/session'
 import { formatBytes, formatClock, formatTimeLeft, parseTags } from '../src/format'
 import { safeNext } from '../src/pages/signin'
 import { parseRoute, shareUrl } from '../src/router'
@@ -28,13 +35,22 @@ describe('format', () => {
 })
 
 describe('status', () => {
-  const entry = (stage: string, outcome = 'SUCCEEDED') =>
-    ({ stage, outcome, startedAt: '', endedAt: '', message: '', executionArn: null, taskArn: null })
+  const entry = (stage: string, outcome = 'SUCCEEDED') => ({
+    stage,
+    outcome,
+    startedAt: '',
+    endedAt: '',
+    message: '',
+    executionArn: null,
+    taskArn: null,
+  })
 
   it('tells the processing stage from the processing log', () => {
     expect(statusView('PROCESSING', []).label).toBe('Analysing')
     expect(statusView('PROCESSING', [entry('claim'), entry('probe')]).label).toBe('Transcoding')
-    expect(statusView('PROCESSING', [entry('probe'), entry('transcode:720p'), entry('finalise')]).stage).toBe(3)
+    expect(statusView('PROCESSING', [entry('probe'), entry('transcode:720p'), entry('finalise')]).stage).toBe(
+      3,
+    )
     expect(statusView('COMPLETED').tone).toBe('ok')
     expect(statusView('FAILED', [entry('probe'), entry('transcode:720p', 'FAILED')]).stage).toBe(2)
   })
@@ -53,7 +69,9 @@ describe('routes', () => {
     expect(parseRoute('#/watch/abc%2F1')).toMatchObject({ name: 'watch', params: { id: 'abc/1' } })
     expect(parseRoute('#/signin?next=%2Fupload').query.get('next')).toBe('/upload')
     expect(parseRoute('#/nope/x/y').name).toBe('notfound')
-    expect(shareUrl('v1', { origin: 'https://app.example.com', pathname: '/' })).toBe('https://app.example.com/#/watch/v1')
+    expect(shareUrl('v1', { origin: 'https://app.example.com', pathname: '/' })).toBe(
+      'https://app.example.com/#/watch/v1',
+    )
   })
 
   it('only ever sends a user back to a route of this app after sign-in', () => {
@@ -82,11 +100,15 @@ describe('auth', () => {
 
   it('makes the PKCE S256 challenge of RFC 7636', async () => {
     // RFC 7636, appendix B
-    await expect(codeChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).resolves.toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM')
+    await expect(codeChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).resolves.toBe(
+      'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    )
   })
 
   it('comes back to the app root registered as the Cognito callback URL', () => {
-    expect(redirectUri({ origin: 'https://d1.cloudfront.net', pathname: '/index.html' })).toBe('https://d1.cloudfront.net/')
+    expect(redirectUri({ origin: 'https://d1.cloudfront.net', pathname: '/index.html' })).toBe(
+      'https://d1.cloudfront.net/',
+    )
     expect(redirectUri({ origin: 'http://127.0.0.1:5000', pathname: '/' })).toBe('http://127.0.0.1:5000/')
   })
 })

@@ -25,11 +25,18 @@ describe('quality menu', () => {
   it('marks a chosen rung', () => {
     const menu = qualityMenu(LEVELS, false, 0)
     expect(menu.selected).toBe(0)
-    expect(menu.options[0]!.label).toBe('Auto')
+    expect(menu.options[0].label).toBe('Auto')
   })
 
   it('tells rungs of one height apart by bitrate', () => {
-    const menu = qualityMenu([{ height: 720, width: 1280, bitrate: 3e6 }, { height: 720, width: 1280, bitrate: 1.5e6 }], true, -1)
+    const menu = qualityMenu(
+      [
+        { height: 720, width: 1280, bitrate: 3e6 },
+        { height: 720, width: 1280, bitrate: 1.5e6 },
+      ],
+      true,
+      -1,
+    )
     expect(menu.options.map((o) => o.label)).toEqual(['Auto', '720p (3000 kbps)', '720p (1500 kbps)'])
   })
 })
@@ -40,14 +47,20 @@ describe('signed media URLs', () => {
 
   it('adds the signed query to every URL on the CDN', () => {
     expect(withSignature(`${CDN}/v1/hls/720p/seg_1.m4s`, Q, CDN)).toBe(`${CDN}/v1/hls/720p/seg_1.m4s?${Q}`)
-    expect(withSignature(`${CDN}/v1/hls/720p/index.m3u8?x=1`, Q, CDN)).toBe(`${CDN}/v1/hls/720p/index.m3u8?x=1&${Q}`)
-    expect(withSignature(`${CDN}/v1/thumbs/storyboard.jpg#xywh=0,0,1,1`, Q, CDN)).toBe(`${CDN}/v1/thumbs/storyboard.jpg?${Q}#xywh=0,0,1,1`)
+    expect(withSignature(`${CDN}/v1/hls/720p/index.m3u8?x=1`, Q, CDN)).toBe(
+      `${CDN}/v1/hls/720p/index.m3u8?x=1&${Q}`,
+    )
+    expect(withSignature(`${CDN}/v1/thumbs/storyboard.jpg#xywh=0,0,1,1`, Q, CDN)).toBe(
+      `${CDN}/v1/thumbs/storyboard.jpg?${Q}#xywh=0,0,1,1`,
+    )
   })
 
   it('never signs twice, nor a URL on another host', () => {
     const signed = `${CDN}/v1/hls/master.m3u8?${Q}`
     expect(withSignature(signed, Q, CDN)).toBe(signed)
-    expect(withSignature('https://elsewhere.example.com/x.m4s', Q, CDN)).toBe('https://elsewhere.example.com/x.m4s')
+    expect(withSignature('https://elsewhere.example.com/x.m4s', Q, CDN)).toBe(
+      'https://elsewhere.example.com/x.m4s',
+    )
   })
 })
 

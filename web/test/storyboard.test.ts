@@ -20,14 +20,30 @@ describe('storyboard', () => {
   it('parses cues, resolving the sprite against the VTT URL without its signature', () => {
     const cues = parseStoryboardVtt(VTT, URL_)
     expect(cues).toHaveLength(3)
-    expect(cues[1]).toEqual({ start: 1, end: 2, image: 'https://cdn.example.com/v1/thumbs/storyboard.jpg', x: 160, y: 0, w: 160, h: 90 })
-    expect(cues[2]!.end).toBe(3.5)
+    expect(cues[1]).toEqual({
+      start: 1,
+      end: 2,
+      image: 'https://cdn.example.com/v1/thumbs/storyboard.jpg',
+      x: 160,
+      y: 0,
+      w: 160,
+      h: 90,
+    })
+    expect(cues[2].end).toBe(3.5)
   })
 
   it('reads hour-less times, CRLF line ends and cue identifiers', () => {
     const text = 'WEBVTT\r\n\r\n1\r\n00:05.250 --> 01:00:06.000\r\nsprite.jpg#xywh=1,2,3,4\r\n'
     const [cue] = parseStoryboardVtt(text, 'https://c/x/a.vtt')
-    expect(cue).toMatchObject({ start: 5.25, end: 3606, image: 'https://c/x/sprite.jpg', x: 1, y: 2, w: 3, h: 4 })
+    expect(cue).toMatchObject({
+      start: 5.25,
+      end: 3606,
+      image: 'https://c/x/sprite.jpg',
+      x: 1,
+      y: 2,
+      w: 3,
+      h: 4,
+    })
   })
 
   it('skips cues without a tile and refuses a file that is not WebVTT', () => {

@@ -158,10 +158,7 @@ export class Auth {
     return { ...session, refreshToken: session.refreshToken ?? refreshToken }
   }
 
-  private async tokenRequest(
-    auth: CognitoAuthConfig,
-    form: Record<string, string>,
-  ): Promise<Session> {
+  private async tokenRequest(auth: CognitoAuthConfig, form: Record<string, string>): Promise<Session> {
     const response = await this.fetchFn(new URL('/oauth2/token', auth.authUrl).toString(), {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },

@@ -13,6 +13,7 @@ import {
 } from '../components'
 import type { AppContext, Page } from '../context'
 import { h, toast } from '../dom'
+import { keyedList } from '../keyed'
 import { formatBytes, formatDate, parseTags } from '../format'
 import { shareUrl, watchHref } from '../router'
 import { isSettled, statusView } from '../status'
@@ -21,9 +22,17 @@ const POLL_MS = 2500
 
 export const libraryPage: Page = async (ctx, main) => {
   main.append(
-    h('div', { class: 'page-head' },
-      h('div', {}, h('h1', {}, 'Your videos'), h('p', { class: 'lead' }, 'Everything you uploaded, private and public. Status updates by itself.')),
-      h('a', { href: '#/upload', class: 'btn btn-primary' }, 'Upload a video')),
+    h(
+      'div',
+      { class: 'page-head' },
+      h(
+        'div',
+        {},
+        h('h1', {}, 'Your videos'),
+        h('p', { class: 'lead' }, 'Everything you uploaded, private and public. Status updates by itself.'),
+      ),
+      h('a', { href: '#/upload', class: 'btn btn-primary' }, 'Upload a video'),
+    ),
   )
   const loading = spinner('Loading your videos…')
   const list = h('ul', { class: 'library', 'aria-label': 'Your videos' })
@@ -37,14 +46,15 @@ export const libraryPage: Page = async (ctx, main) => {
   let timer: number | undefined
   let stopped = false
 
+  // Polling redraws only the rows whose video changed: focus and scroll stay where they were.
+  const update = keyedList<Video>(list, {
+    key: (video) => video.id,
+    version: (video) => rowVersion(video, details.get(video.id)),
+    render: (video) => row(video, details.get(video.id), actions),
+  })
   const render = () => {
-    const focusedId = (document.activeElement as HTMLElement | null)?.id
-    list.replaceChildren(...order.map((id) => videos.get(id)).filter((v): v is Video => !!v).map((v) => row(v, details.get(v.id), actions)))
-    if (!order.length) {
-      list.append(h('li', {}, emptyState('No videos yet', 'Upload your first video: it is processed into streams for every screen.',
-        h('a', { href: '#/upload', class: 'btn btn-primary' }, 'Upload a video'))))
-    }
-    if (focusedId) document.getElementById(focusedId)?.focus()
+    const shown = order.map((id) => videos.get(id)).filter((v): v is Video => !!v)
+    update(shown, emptyRow())
   }
 
   const refresh = async (first = false) => {
@@ -56,13 +66,17 @@ export const libraryPage: Page = async (ctx, main) => {
     order = [...fresh, ...older]
     if (first) cursor = page.nextCursor
     // The stage of a video in processing is in its detail (the processing log).
-    await Promise.all(page.items.filter((v) => v.status === 'PROCESSING' || (v.status === 'FAILED' && !details.has(v.id))).map(async (v) => {
-      try {
-        details.set(v.id, await ctx.api.getVideo(v.id))
-      } catch {
-        details.delete(v.id)
-      }
-    }))
+    await Promise.all(
+      page.items
+        .filter((v) => v.status === 'PROCESSING' || (v.status === 'FAILED' && !details.has(v.id)))
+        .map(async (v) => {
+          try {
+            details.set(v.id, await ctx.api.getVideo(v.id))
+          } catch {
+            details.delete(v.id)
+          }
+        }),
+    )
     more.hidden = !cursor
     render()
   }
@@ -74,16 +88,15 @@ export const libraryPage: Page = async (ctx, main) => {
       const v = videos.get(id)
       return v && !isSettled(v.status)
     })
-    if (busy) {
-      timer = window.setTimeout(async () => {
-        try {
-          await refresh()
-        } catch {
-          // a missed poll is retried with the next one
-        }
-        schedule()
-      }, POLL_MS)
+    if (busy) timer = window.setTimeout(() => void poll(), POLL_MS)
+  }
+  const poll = async () => {
+    try {
+      await refresh()
+    } catch {
+      // a missed poll is retried with the next one
     }
+    schedule()
   }
 
   const actions: RowActions = {
@@ -96,7 +109,11 @@ export const libraryPage: Page = async (ctx, main) => {
       }
     },
     async remove(video) {
-      const sure = await confirmDialog(`Delete “${video.title}”?`, 'The video, its source and all its streams are removed for good. This cannot be undone.', 'Delete video')
+      const sure = await confirmDialog(
+        `Delete “${video.title}”?`,
+        'The video, its source and all its streams are removed for good. This cannot be undone.',
+        'Delete video',
+      )
       if (!sure) return
       try {
         await ctx.api.deleteVideo(video.id)
@@ -124,7 +141,7 @@ export const libraryPage: Page = async (ctx, main) => {
     },
   }
 
-  more.addEventListener('click', async () => {
+  const loadMore = async () => {
     more.disabled = true
     try {
       const page = await ctx.api.listVideos(cursor)
@@ -138,7 +155,8 @@ export const libraryPage: Page = async (ctx, main) => {
     } finally {
       more.disabled = false
     }
-  })
+  }
+  more.addEventListener('click', () => void loadMore())
 
   try {
     await refresh(true)
@@ -158,42 +176,109 @@ interface RowActions {
   reprocess(video: Video): Promise<void>
 }
 
+function emptyRow(): HTMLElement {
+  const upload = h('a', { href: '#/upload', class: 'btn btn-primary' }, 'Upload a video')
+  const text = 'Upload your first video: it is processed into streams for every screen.'
+  return h('li', {}, emptyState('No videos yet', text, upload))
+}
+
+/** What a row shows. Signed URLs are left out: they are re-signed on every poll, and the
+ * poster already shown does not need a new signature. */
+function rowVersion(video: Video, detail: VideoDetail | undefined): string {
+  const posterPath = video.posterUrl?.split('?')[0] ?? null
+  return JSON.stringify([{ ...video, posterUrl: posterPath }, detail?.processingLog ?? []])
+}
+
 function row(video: Video, detail: VideoDetail | undefined, actions: RowActions): HTMLElement {
   const view = statusView(video.status, detail?.processingLog ?? [])
   const ready = video.status === 'COMPLETED'
   const titleId = `video-title-${video.id}`
-  const title = ready
-    ? h('a', { href: watchHref(video.id) }, video.title)
-    : h('span', {}, video.title)
-  const button = (label: string, onclick: () => void, extra: Record<string, string> = {}) =>
-    h('button', { type: 'button', class: 'btn btn-small', onclick, 'aria-describedby': titleId, ...extra }, label)
-  const failure = video.status === 'FAILED'
-    ? h('div', { class: 'failure', role: 'note' },
-        h('p', { class: 'error-text' }, h('strong', {}, 'Processing failed: '), video.error?.message || 'an unknown error'),
-        video.error?.code ? h('p', { class: 'help' }, `Error code ${video.error.code}`) : null)
-    : null
-  return h('li', { class: 'library-row', 'data-video-id': video.id, 'data-status': video.status },
-    ready ? h('a', { href: watchHref(video.id), tabindex: '-1', 'aria-hidden': 'true' }, poster(video.posterUrl ?? null, video.title, video.durationSeconds)) : poster(null, video.title, video.durationSeconds),
-    h('div', { class: 'row-body' },
+  const title = ready ? h('a', { href: watchHref(video.id) }, video.title) : h('span', {}, video.title)
+  // Ids that stay the same across polls, so that focus can return to a rebuilt row.
+  const button = (action: string, label: string, onclick: () => void, extra: Record<string, string> = {}) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        id: `${action}-${video.id}`,
+        class: 'btn btn-small',
+        onclick,
+        'aria-describedby': titleId,
+        ...extra,
+      },
+      label,
+    )
+  const copyLink = async () => {
+    const ok = await copyText(shareUrl(video.id, window.location))
+    toast(ok ? 'Link copied' : shareUrl(video.id, window.location))
+  }
+  const failure =
+    video.status === 'FAILED'
+      ? h(
+          'div',
+          { class: 'failure', role: 'note' },
+          h(
+            'p',
+            { class: 'error-text' },
+            h('strong', {}, 'Processing failed: '),
+            video.error?.message || 'an unknown error',
+          ),
+          video.error?.code ? h('p', { class: 'help' }, `Error code ${video.error.code}`) : null,
+        )
+      : null
+  return h(
+    'li',
+    { class: 'library-row', 'data-video-id': video.id, 'data-status': video.status },
+    ready
+      ? h(
+          'a',
+          { href: watchHref(video.id), tabindex: '-1', 'aria-hidden': 'true' },
+          poster(video.posterUrl ?? null, video.title, video.durationSeconds),
+        )
+      : poster(null, video.title, video.durationSeconds),
+    h(
+      'div',
+      { class: 'row-body' },
       h('h2', { class: 'video-title', id: titleId }, title),
       h('div', { class: 'badges' }, statusBadge(view), visibilityBadge(video.visibility)),
-      !view.terminal ? h('div', { class: 'progress-stage' }, stepper(view), h('p', { class: 'help' }, view.detail)) : null,
+      !view.terminal
+        ? h('div', { class: 'progress-stage' }, stepper(view), h('p', { class: 'help' }, view.detail))
+        : null,
       failure,
       video.description ? h('p', { class: 'description clamp' }, video.description) : null,
       tagList(video.tags),
-      h('p', { class: 'meta' },
+      h(
+        'p',
+        { class: 'meta' },
         `${video.originalFilename} · ${formatBytes(video.sizeBytes)} · uploaded ${formatDate(video.createdAt)}`,
-        video.width && video.height ? ` · ${video.width}×${video.height}` : ''),
+        video.width && video.height ? ` · ${video.width}×${video.height}` : '',
+      ),
     ),
-    h('div', { class: 'row-actions' },
-      ready ? h('a', { href: watchHref(video.id), class: 'btn btn-small btn-primary', 'aria-describedby': titleId }, 'Watch') : null,
-      video.status === 'FAILED' ? button('Reprocess', () => void actions.reprocess(video), { class: 'btn btn-small btn-primary' }) : null,
-      button('Edit', () => void actions.edit(video)),
-      ready ? button('Copy link', async () => {
-        const ok = await copyText(shareUrl(video.id, window.location))
-        toast(ok ? 'Link copied' : shareUrl(video.id, window.location))
-      }) : null,
-      button('Delete', () => void actions.remove(video), { class: 'btn btn-small btn-danger-quiet' }),
+    h(
+      'div',
+      { class: 'row-actions' },
+      ready
+        ? h(
+            'a',
+            {
+              href: watchHref(video.id),
+              id: `watch-${video.id}`,
+              class: 'btn btn-small btn-primary',
+              'aria-describedby': titleId,
+            },
+            'Watch',
+          )
+        : null,
+      video.status === 'FAILED'
+        ? button('reprocess', 'Reprocess', () => void actions.reprocess(video), {
+            class: 'btn btn-small btn-primary',
+          })
+        : null,
+      button('edit', 'Edit', () => void actions.edit(video)),
+      ready ? button('copy-link', 'Copy link', () => void copyLink()) : null,
+      button('delete', 'Delete', () => void actions.remove(video), {
+        class: 'btn btn-small btn-danger-quiet',
+      }),
     ),
   )
 }
@@ -203,29 +288,60 @@ function editDialog(ctx: AppContext, video: Video): Promise<Video | null> {
   return new Promise((resolve) => {
     let result: Video | null = null
     const field = (id: string, label: string, control: HTMLElement, help?: string) =>
-      h('div', { class: 'field' }, h('label', { for: id }, label), control,
+      h(
+        'div',
+        { class: 'field' },
+        h('label', { for: id }, label),
+        control,
         help ? h('p', { class: 'help', id: `${id}-help` }, help) : null,
-        h('p', { class: 'error-text field-error', id: `${id}-error`, hidden: true }))
-    const title = h('input', { id: 'edit-title', name: 'title', required: true, maxlength: 200, value: video.title })
-    const description = h('textarea', { id: 'edit-description', name: 'description', maxlength: 5000, rows: 4 })
+        h('p', { class: 'error-text field-error', id: `${id}-error`, hidden: true }),
+      )
+    const title = h('input', {
+      id: 'edit-title',
+      name: 'title',
+      required: true,
+      maxlength: 200,
+      value: video.title,
+    })
+    const description = h('textarea', {
+      id: 'edit-description',
+      name: 'description',
+      maxlength: 5000,
+      rows: 4,
+    })
     description.value = video.description
-    const tags = h('input', { id: 'edit-tags', name: 'tags', value: video.tags.join(', '), 'aria-describedby': 'edit-tags-help' })
-    const visibility = h('select', { id: 'edit-visibility', name: 'visibility' },
+    const tags = h('input', {
+      id: 'edit-tags',
+      name: 'tags',
+      value: video.tags.join(', '),
+      'aria-describedby': 'edit-tags-help',
+    })
+    const visibility = h(
+      'select',
+      { id: 'edit-visibility', name: 'visibility' },
       h('option', { value: 'private', selected: video.visibility === 'private' }, 'Private: only you'),
-      h('option', { value: 'public', selected: video.visibility === 'public' }, 'Public: in the catalog for everyone'))
+      h(
+        'option',
+        { value: 'public', selected: video.visibility === 'public' },
+        'Public: in the catalog for everyone',
+      ),
+    )
     const formError = h('p', { class: 'error-text', role: 'alert', hidden: true })
-    const form = h('form', { class: 'stack', id: 'edit-form', novalidate: true },
+    const form = h(
+      'form',
+      { class: 'stack', id: 'edit-form', novalidate: true },
       field('edit-title', 'Title', title),
       field('edit-description', 'Description', description),
       field('edit-tags', 'Tags', tags, 'Separate tags with commas.'),
       field('edit-visibility', 'Visibility', visibility),
-      formError)
+      formError,
+    )
     const cancel = h('button', { type: 'button', class: 'btn btn-quiet' }, 'Cancel')
     const save = h('button', { type: 'submit', class: 'btn btn-primary', form: 'edit-form' }, 'Save changes')
     const { dialog, close } = openDialog('Edit video', form, [cancel, save])
     cancel.addEventListener('click', close)
     dialog.addEventListener('close', () => resolve(result))
-    form.addEventListener('submit', async (event) => {
+    const submit = async (event: SubmitEvent) => {
       event.preventDefault()
       for (const el of form.querySelectorAll<HTMLElement>('.field-error')) el.hidden = true
       formError.hidden = true
@@ -256,7 +372,8 @@ function editDialog(ctx: AppContext, video: Video): Promise<Video | null> {
       } finally {
         save.disabled = false
       }
-    })
+    }
+    form.addEventListener('submit', (event) => void submit(event))
     title.focus()
   })
 }

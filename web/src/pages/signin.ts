@@ -2,7 +2,7 @@ import type { Page } from '../context'
 import { h } from '../dom'
 
 /** Offline: pick a user name (the local issuer trusts it). On AWS: the Cognito Hosted UI. */
-export const signInPage: Page = async (ctx, main, route) => {
+export const signInPage: Page = (ctx, main, route) => {
   const next = safeNext(route.query.get('next'))
   if (ctx.auth.user) {
     ctx.navigate(next)
@@ -15,11 +15,15 @@ export const signInPage: Page = async (ctx, main, route) => {
   if (ctx.config.auth.kind === 'cognito') {
     card.append(
       h('p', {}, 'You will continue on the StreamForge sign-in page, then come straight back.'),
-      h('button', {
-        type: 'button',
-        class: 'btn btn-primary btn-block',
-        onclick: () => void ctx.auth.startCognitoSignIn(next),
-      }, 'Continue to sign in'),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'btn btn-primary btn-block',
+          onclick: () => void ctx.auth.startCognitoSignIn(next),
+        },
+        'Continue to sign in',
+      ),
     )
     return
   }
@@ -39,15 +43,21 @@ export const signInPage: Page = async (ctx, main, route) => {
     'form',
     { class: 'stack', novalidate: true },
     h('p', { class: 'badge badge-neutral' }, 'Offline development sign-in'),
-    h('div', { class: 'field' },
+    h(
+      'div',
+      { class: 'field' },
       h('label', { for: 'signin-username' }, 'User name'),
       input,
-      h('p', { class: 'help', id: 'signin-help' }, 'Letters, digits and . _ @ -. Each name is its own account on this local stack; no password.'),
+      h(
+        'p',
+        { class: 'help', id: 'signin-help' },
+        'Letters, digits and . _ @ -. Each name is its own account on this local stack; no password.',
+      ),
     ),
     error,
     submit,
   )
-  form.addEventListener('submit', async (event) => {
+  const signIn = async (event: SubmitEvent) => {
     event.preventDefault()
     error.hidden = true
     const username = input.value.trim()
@@ -68,13 +78,15 @@ export const signInPage: Page = async (ctx, main, route) => {
     } finally {
       submit.disabled = false
     }
-  })
+  }
+  form.addEventListener('submit', (event) => void signIn(event))
   card.append(form)
   input.focus()
 }
 
 /** Only a route of this app: never send the user somewhere else after signing in. */
 export function safeNext(next: string | null): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/signin')) return '#/library'
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/signin'))
+    return '#/library'
   return `#${next}`
 }

@@ -15,7 +15,19 @@ import { SpeedMeter } from '../upload/stats'
 type Body = Record<string, never>
 type File = UppyFile<UploadMeta, Body>
 
-export const ACCEPTED = ['video/*', '.mp4', '.m4v', '.mov', '.mkv', '.webm', '.avi', '.mpg', '.mpeg', '.ts', '.3gp']
+export const ACCEPTED = [
+  'video/*',
+  '.mp4',
+  '.m4v',
+  '.mov',
+  '.mkv',
+  '.webm',
+  '.avi',
+  '.mpg',
+  '.mpeg',
+  '.ts',
+  '.3gp',
+]
 const FIELD_CLASS = 'uppy-u-reset uppy-c-textInput uppy-Dashboard-FileCard-input'
 
 /** One uploader per signed-in user, kept while the app runs: leaving the page does not stop
@@ -27,7 +39,7 @@ interface Uploader {
 }
 let uploader: Uploader | null = null
 
-export const uploadPage: Page = async (ctx, main) => {
+export const uploadPage: Page = (ctx, main) => {
   const user = ctx.auth.user as string
   if (uploader && uploader.user !== user) {
     uploader.uppy.destroy()
@@ -42,20 +54,46 @@ function createUploader(ctx: AppContext, user: string): Uploader {
   const maxBytes = ctx.config.maxUploadBytes
   const dashboardTarget = h('div', { class: 'dashboard', id: 'upload-dashboard' })
   const list = h('ul', { class: 'upload-list', id: 'upload-list', 'aria-label': 'Uploads' })
-  const offline = h('p', { class: 'banner banner-warning', role: 'alert', hidden: navigator.onLine },
-    'You are offline. Uploads pause and pick up where they stopped when the connection is back.')
-  const view = h('div', { class: 'upload-page' },
-    h('div', { class: 'page-head' },
-      h('div', {}, h('h1', {}, 'Upload a video'),
-        h('p', { class: 'lead' }, 'Drop a video or pick one, add a title and who may see it, and upload. Large files go in parts: pause, lose the connection or reload the page, and the upload carries on from where it stopped.'))),
+  const offline = h(
+    'p',
+    { class: 'banner banner-warning', role: 'alert', hidden: navigator.onLine },
+    'You are offline. Uploads pause and pick up where they stopped when the connection is back.',
+  )
+  const view = h(
+    'div',
+    { class: 'upload-page' },
+    h(
+      'div',
+      { class: 'page-head' },
+      h(
+        'div',
+        {},
+        h('h1', {}, 'Upload a video'),
+        h(
+          'p',
+          { class: 'lead' },
+          'Drop a video or pick one, add a title and who may see it, and upload. Large files go in parts: pause, lose the connection or reload the page, and the upload carries on from where it stopped.',
+        ),
+      ),
+    ),
     offline,
-    h('div', { class: 'upload-layout' },
+    h(
+      'div',
+      { class: 'upload-layout' },
       h('section', { class: 'upload-main', 'aria-label': 'Choose files' }, dashboardTarget),
-      h('section', { class: 'upload-side', 'aria-labelledby': 'uploads-title' },
+      h(
+        'section',
+        { class: 'upload-side', 'aria-labelledby': 'uploads-title' },
         h('h2', { id: 'uploads-title' }, 'Uploads'),
         h('p', { class: 'help', id: 'uploads-empty' }, 'Files you add appear here with their progress.'),
         list,
-        h('p', { class: 'help' }, `Video files up to ${formatBytes(maxBytes)}: MP4, MOV, MKV, WebM, AVI, MPEG, 3GP.`))),
+        h(
+          'p',
+          { class: 'help' },
+          `Video files up to ${formatBytes(maxBytes)}: MP4, MOV, MKV, WebM, AVI, MPEG, 3GP.`,
+        ),
+      ),
+    ),
   )
 
   const uppy = new Uppy<UploadMeta, Body>({
@@ -114,21 +152,26 @@ function createUploader(ctx: AppContext, user: string): Uploader {
         id: 'visibility',
         name: 'Visibility',
         render: ({ value, onChange, form }, hh) =>
-          hh('select', {
-            id: 'uppy-Dashboard-FileCard-input-visibility',
-            class: FIELD_CLASS,
-            form,
-            value: value || 'private',
-            onChange: (event: Event) => onChange((event.target as HTMLSelectElement).value),
-          },
-          hh('option', { value: 'private' }, 'Private: only you'),
-          hh('option', { value: 'public' }, 'Public: listed in the catalog')),
+          hh(
+            'select',
+            {
+              id: 'uppy-Dashboard-FileCard-input-visibility',
+              class: FIELD_CLASS,
+              form,
+              value: value || 'private',
+              onChange: (event: Event) => onChange((event.target as HTMLSelectElement).value),
+            },
+            hh('option', { value: 'private' }, 'Private: only you'),
+            hh('option', { value: 'public' }, 'Public: listed in the catalog'),
+          ),
       },
     ],
     locale: { strings: { dropPasteFiles: 'Drop a video here or %{browseFiles}', browseFiles: 'browse' } },
   })
+  const { planUploads, ...hooks } = s3Hooks(ctx.api, uppy)
+  uppy.addPreProcessor(planUploads) // the API's plan decides where Uppy cuts each file
   uppy.use(AwsS3<UploadMeta, Body>, {
-    ...s3Hooks(ctx.api, uppy),
+    ...hooks,
     retryDelays: [0, 1000, 3000, 5000, 10000],
     limit: 4,
   })
@@ -140,7 +183,11 @@ function createUploader(ctx: AppContext, user: string): Uploader {
     if (!file) return
     const meter = meters.get(file.id) ?? new SpeedMeter()
     meters.set(file.id, meter)
-    meter.update(file.progress.bytesUploaded || 0, file.progress.bytesTotal ?? file.size ?? 0, performance.now())
+    meter.update(
+      file.progress.bytesUploaded || 0,
+      file.progress.bytesTotal ?? file.size ?? 0,
+      performance.now(),
+    )
     scheduleRender()
   })
   uppy.on('upload-error', (file, error) => {
@@ -159,7 +206,17 @@ function createUploader(ctx: AppContext, user: string): Uploader {
     messages.set('__restriction', error.message)
     scheduleRender()
   })
-  for (const event of ['file-added', 'file-removed', 'upload-success', 'complete', 'pause-all', 'resume-all', 'restored', 'upload-start', 'cancel-all'] as const) {
+  for (const event of [
+    'file-added',
+    'file-removed',
+    'upload-success',
+    'complete',
+    'pause-all',
+    'resume-all',
+    'restored',
+    'upload-start',
+    'cancel-all',
+  ] as const) {
     uppy.on(event, () => {
       messages.delete('__restriction')
       scheduleRender()
@@ -189,7 +246,15 @@ function createUploader(ctx: AppContext, user: string): Uploader {
     document.getElementById('uploads-empty')?.toggleAttribute('hidden', files.length > 0)
     const restriction = messages.get('__restriction')
     list.replaceChildren(
-      ...(restriction ? [h('li', { class: 'upload-item upload-rejected', role: 'alert' }, h('p', { class: 'error-text' }, restriction))] : []),
+      ...(restriction
+        ? [
+            h(
+              'li',
+              { class: 'upload-item upload-rejected', role: 'alert' },
+              h('p', { class: 'error-text' }, restriction),
+            ),
+          ]
+        : []),
       ...files.map((file) => uploadItem(uppy, file, meters.get(file.id), messages.get(file.id))),
     )
     if (focused) document.getElementById(focused)?.focus()
@@ -198,7 +263,12 @@ function createUploader(ctx: AppContext, user: string): Uploader {
   return { user, uppy, view }
 }
 
-function uploadItem(uppy: Uppy<UploadMeta, Body>, file: File, meter: SpeedMeter | undefined, error: string | undefined): HTMLElement {
+function uploadItem(
+  uppy: Uppy<UploadMeta, Body>,
+  file: File,
+  meter: SpeedMeter | undefined,
+  error: string | undefined,
+): HTMLElement {
   const total = file.progress.bytesTotal ?? file.size ?? 0
   const done = file.progress.uploadComplete
   const uploaded = done ? total : file.progress.bytesUploaded || 0
@@ -207,31 +277,90 @@ function uploadItem(uppy: Uppy<UploadMeta, Body>, file: File, meter: SpeedMeter 
   const failed = !!file.error || !!error
   // A file restored after a reload without its bytes (Golden Retriever keeps small ones only)
   const ghost = !!(file as { isGhost?: boolean }).isGhost
-  const state = done ? 'done' : failed ? 'error' : ghost ? 'restored' : file.isPaused ? 'paused' : started ? 'uploading' : 'ready'
-  const label = { done: 'Uploaded: processing', error: 'Failed', restored: 'Pick the file again', paused: 'Paused', uploading: 'Uploading', ready: 'Ready to upload' }[state]
+  const state = done
+    ? 'done'
+    : failed
+      ? 'error'
+      : ghost
+        ? 'restored'
+        : file.isPaused
+          ? 'paused'
+          : started
+            ? 'uploading'
+            : 'ready'
+  const label = {
+    done: 'Uploaded: processing',
+    error: 'Failed',
+    restored: 'Pick the file again',
+    paused: 'Paused',
+    uploading: 'Uploading',
+    ready: 'Ready to upload',
+  }[state]
   const safeId = file.id.replace(/[^A-Za-z0-9_-]/g, '_')
   const nameId = `upload-name-${safeId}`
-  const details: string[] = [`${Math.floor(stats.percent)}%`, `${formatBytes(uploaded)} of ${formatBytes(total)}`]
+  const details: string[] = [
+    `${Math.floor(stats.percent)}%`,
+    `${formatBytes(uploaded)} of ${formatBytes(total)}`,
+  ]
   if (state === 'uploading') {
     if (stats.bytesPerSecond === null || stats.secondsLeft === null) details.push('estimating time left…')
     else details.push(formatSpeed(stats.bytesPerSecond), `${formatTimeLeft(stats.secondsLeft)} left`)
   }
   const button = (suffix: string, text: string, onclick: () => void) =>
-    h('button', { type: 'button', id: `upload-${suffix}-${safeId}`, class: 'btn btn-small', 'aria-describedby': nameId, onclick }, text)
-  return h('li', { class: `upload-item upload-${state}`, 'data-file-id': file.id, 'data-state': state },
-    h('div', { class: 'upload-head' },
+    h(
+      'button',
+      {
+        type: 'button',
+        id: `upload-${suffix}-${safeId}`,
+        class: 'btn btn-small',
+        'aria-describedby': nameId,
+        onclick,
+      },
+      text,
+    )
+  return h(
+    'li',
+    { class: `upload-item upload-${state}`, 'data-file-id': file.id, 'data-state': state },
+    h(
+      'div',
+      { class: 'upload-head' },
       h('span', { class: 'upload-name', id: nameId }, file.meta.title || file.name || 'video'),
-      h('span', { class: `badge badge-${state === 'done' ? 'ok' : state === 'error' ? 'error' : state === 'uploading' || state === 'restored' ? 'busy' : 'neutral'}` }, label)),
-    h('progress', { max: 100, value: stats.percent.toFixed(1), 'aria-labelledby': nameId, class: 'upload-progress' }),
+      h(
+        'span',
+        {
+          class: `badge badge-${state === 'done' ? 'ok' : state === 'error' ? 'error' : state === 'uploading' || state === 'restored' ? 'busy' : 'neutral'}`,
+        },
+        label,
+      ),
+    ),
+    h('progress', {
+      max: 100,
+      value: stats.percent.toFixed(1),
+      'aria-labelledby': nameId,
+      class: 'upload-progress',
+    }),
     h('p', { class: 'upload-stats', 'aria-live': 'off' }, details.join(' · ')),
-    failed ? h('p', { class: 'error-text', role: 'alert' }, error || describeUploadError(file.error, 0)) : null,
-    ghost && !failed ? h('p', { class: 'help' }, 'The page was reloaded: choose the same file again (Re-select) and the upload carries on from where it stopped.') : null,
-    h('div', { class: 'upload-actions' },
+    failed
+      ? h('p', { class: 'error-text', role: 'alert' }, error || describeUploadError(file.error, 0))
+      : null,
+    ghost && !failed
+      ? h(
+          'p',
+          { class: 'help' },
+          'The page was reloaded: choose the same file again (Re-select) and the upload carries on from where it stopped.',
+        )
+      : null,
+    h(
+      'div',
+      { class: 'upload-actions' },
       state === 'uploading' || state === 'paused'
         ? button('pause', file.isPaused ? 'Resume' : 'Pause', () => uppy.pauseResume(file.id))
         : null,
       state === 'error' ? button('retry', 'Retry', () => void uppy.retryUpload(file.id)) : null,
-      state === 'done' ? h('a', { href: '#/library', class: 'btn btn-small btn-primary' }, 'View in library') : null,
-      button('remove', done ? 'Clear' : 'Remove', () => uppy.removeFile(file.id))),
+      state === 'done'
+        ? h('a', { href: '#/library', class: 'btn btn-small btn-primary' }, 'View in library')
+        : null,
+      button('remove', done ? 'Clear' : 'Remove', () => uppy.removeFile(file.id)),
+    ),
   )
 }

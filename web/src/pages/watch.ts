@@ -28,17 +28,26 @@ async function loadVideo(ctx: AppContext, id: string): Promise<Detail | null> {
 }
 
 export const watchPage: Page = async (ctx, main, route) => {
-  const id = route.params.id as string
+  const id = route.params.id
   const loading = spinner('Loading the video…')
   main.append(loading)
   const video = await loadVideo(ctx, id).finally(() => loading.remove())
   if (!video) {
-    main.append(h('div', { class: 'empty' },
-      h('h1', {}, 'Video not found'),
-      h('p', {}, ctx.auth.user
-        ? 'It may have been deleted, or it is private to someone else.'
-        : 'It may be private: sign in if it is yours.'),
-      h('a', { href: '#/', class: 'btn' }, 'Back to the catalog')))
+    main.append(
+      h(
+        'div',
+        { class: 'empty' },
+        h('h1', {}, 'Video not found'),
+        h(
+          'p',
+          {},
+          ctx.auth.user
+            ? 'It may have been deleted, or it is private to someone else.'
+            : 'It may be private: sign in if it is yours.',
+        ),
+        h('a', { href: '#/', class: 'btn' }, 'Back to the catalog'),
+      ),
+    )
     return
   }
   document.title = `${video.title} · StreamForge`
@@ -52,31 +61,50 @@ export const watchPage: Page = async (ctx, main, route) => {
     stop = () => player.destroy()
   } else if (video.own) {
     const view = statusView(video.status, video.processingLog)
-    layout.append(h('div', { class: 'not-ready card' },
-      h('h2', {}, 'Not ready to play yet'), statusBadge(view),
-      isSettled(video.status) ? null : stepper(view),
-      h('p', {}, video.status === 'FAILED' ? video.error?.message ?? 'Processing failed.' : view.detail),
-      h('a', { href: '#/library', class: 'btn' }, 'Go to your library')))
+    layout.append(
+      h(
+        'div',
+        { class: 'not-ready card' },
+        h('h2', {}, 'Not ready to play yet'),
+        statusBadge(view),
+        isSettled(video.status) ? null : stepper(view),
+        h('p', {}, video.status === 'FAILED' ? (video.error?.message ?? 'Processing failed.') : view.detail),
+        h('a', { href: '#/library', class: 'btn' }, 'Go to your library'),
+      ),
+    )
     if (!isSettled(video.status)) {
-      const timer = window.setTimeout(() => ctx.navigate(`#/watch/${encodeURIComponent(id)}?t=${Date.now()}`), 3000)
+      const timer = window.setTimeout(
+        () => ctx.navigate(`#/watch/${encodeURIComponent(id)}?t=${Date.now()}`),
+        3000,
+      )
       stop = () => window.clearTimeout(timer)
     }
   }
 
-  const info = h('div', { class: 'watch-info' },
+  const info = h(
+    'div',
+    { class: 'watch-info' },
     h('h1', { id: 'watch-title' }, video.title),
-    h('div', { class: 'badges' },
+    h(
+      'div',
+      { class: 'badges' },
       video.own ? visibilityBadge(video.visibility) : null,
       video.durationSeconds ? h('span', { class: 'meta' }, formatClock(video.durationSeconds)) : null,
-      h('span', { class: 'meta' }, formatDate(video.processedAt ?? video.createdAt))),
+      h('span', { class: 'meta' }, formatDate(video.processedAt ?? video.createdAt)),
+    ),
     video.description ? h('p', { class: 'description' }, video.description) : null,
     tagList(video.tags),
     !video.own || video.status === 'COMPLETED'
       ? shareBox(shareUrl(video.id, window.location), 'share-link')
       : null,
     video.own && video.visibility === 'private'
-      ? h('p', { class: 'help' }, 'This video is private: the link works for you only. Make it public in your library to share it.')
-      : null)
+      ? h(
+          'p',
+          { class: 'help' },
+          'This video is private: the link works for you only. Make it public in your library to share it.',
+        )
+      : null,
+  )
   layout.append(info)
   return stop
 }

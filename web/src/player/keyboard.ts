@@ -18,7 +18,9 @@ export const KEY_HELP: [string, string][] = [
   ['0–9, Home, End', 'jump to 0–90 %, start, end'],
 ]
 
-export function actionForKey(event: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey'>): PlayerAction | null {
+export function actionForKey(
+  event: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey'>,
+): PlayerAction | null {
   if (event.ctrlKey || event.metaKey || event.altKey) return null
   const key = event.key.length === 1 ? event.key.toLowerCase() : event.key
   switch (key) {

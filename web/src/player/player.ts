@@ -4,7 +4,12 @@
  * controls. Safari plays HLS natively, with the same signed master URL.
  */
 
-import Hls, { type HlsConfig, type LoaderCallbacks, type LoaderConfiguration, type LoaderContext } from 'hls.js'
+import Hls, {
+  type HlsConfig,
+  type LoaderCallbacks,
+  type LoaderConfiguration,
+  type LoaderContext,
+} from 'hls.js'
 
 import type { Playback } from '../api'
 import { h } from '../dom'
@@ -23,7 +28,11 @@ export interface PlayerHandle {
 function signedLoader(signedQuery: string, origin: string): HlsConfig['loader'] {
   const Base = Hls.DefaultConfig.loader
   return class SignedLoader extends Base {
-    override load(context: LoaderContext, config: LoaderConfiguration, callbacks: LoaderCallbacks<LoaderContext>): void {
+    override load(
+      context: LoaderContext,
+      config: LoaderConfiguration,
+      callbacks: LoaderCallbacks<LoaderContext>,
+    ): void {
       context.url = withSignature(context.url, signedQuery, origin)
       super.load(context, config, callbacks)
     }
@@ -43,42 +52,114 @@ export function createPlayer(playback: Playback, title: string): PlayerHandle {
     'aria-label': title,
   })
   const status = h('p', { class: 'player-status', role: 'status', 'aria-live': 'polite' })
-  const playButton = h('button', { type: 'button', class: 'ctl ctl-play', 'aria-label': 'Play' }, icon('play'))
+  const playButton = h(
+    'button',
+    { type: 'button', class: 'ctl ctl-play', 'aria-label': 'Play' },
+    icon('play'),
+  )
   const bigPlay = h('button', { type: 'button', class: 'big-play', 'aria-label': 'Play video' }, icon('play'))
-  const seek = h('input', { type: 'range', class: 'seek', min: 0, max: 1000, step: 1, value: 0, 'aria-label': 'Seek', 'aria-valuetext': '0:00 of 0:00' })
+  const seek = h('input', {
+    type: 'range',
+    class: 'seek',
+    min: 0,
+    max: 1000,
+    step: 1,
+    value: 0,
+    'aria-label': 'Seek',
+    'aria-valuetext': '0:00 of 0:00',
+  })
   const buffered = h('div', { class: 'seek-buffered' })
-  const preview = h('div', { class: 'storyboard-preview', hidden: true, 'aria-hidden': 'true' },
-    h('div', { class: 'storyboard-image' }), h('span', { class: 'storyboard-time' }))
+  const preview = h(
+    'div',
+    { class: 'storyboard-preview', hidden: true, 'aria-hidden': 'true' },
+    h('div', { class: 'storyboard-image' }),
+    h('span', { class: 'storyboard-time' }),
+  )
   const time = h('span', { class: 'time' }, '0:00 / 0:00')
-  const muteButton = h('button', { type: 'button', class: 'ctl ctl-mute', 'aria-label': 'Mute' }, icon('volume'))
-  const volume = h('input', { type: 'range', class: 'volume', min: 0, max: 1, step: 0.05, value: 1, 'aria-label': 'Volume' })
-  const quality = h('select', { class: 'quality', id: 'quality-select', 'aria-label': 'Quality' }, h('option', { value: '-1' }, 'Auto'))
-  const fullButton = h('button', { type: 'button', class: 'ctl ctl-full', 'aria-label': 'Full screen' }, icon('fullscreen'))
-  const help = h('details', { class: 'key-help' }, h('summary', {}, 'Keyboard shortcuts'),
-    h('dl', {}, KEY_HELP.flatMap(([keys, what]) => [h('dt', {}, keys), h('dd', {}, what)])))
+  const muteButton = h(
+    'button',
+    { type: 'button', class: 'ctl ctl-mute', 'aria-label': 'Mute' },
+    icon('volume'),
+  )
+  const volume = h('input', {
+    type: 'range',
+    class: 'volume',
+    min: 0,
+    max: 1,
+    step: 0.05,
+    value: 1,
+    'aria-label': 'Volume',
+  })
+  const quality = h(
+    'select',
+    { class: 'quality', id: 'quality-select', 'aria-label': 'Quality' },
+    h('option', { value: '-1' }, 'Auto'),
+  )
+  const fullButton = h(
+    'button',
+    { type: 'button', class: 'ctl ctl-full', 'aria-label': 'Full screen' },
+    icon('fullscreen'),
+  )
+  const help = h(
+    'details',
+    { class: 'key-help' },
+    h('summary', {}, 'Keyboard shortcuts'),
+    h(
+      'dl',
+      {},
+      KEY_HELP.flatMap(([keys, what]) => [h('dt', {}, keys), h('dd', {}, what)]),
+    ),
+  )
 
-  const controls = h('div', { class: 'controls' },
+  const controls = h(
+    'div',
+    { class: 'controls' },
     h('div', { class: 'seek-wrap' }, buffered, seek, preview),
-    h('div', { class: 'control-row' },
-      playButton, time, h('span', { class: 'spacer' }), muteButton, volume,
-      h('label', { class: 'visually-hidden', for: 'quality-select' }, 'Quality'), quality, fullButton))
-  const element = h('div', { class: 'player', tabindex: 0, role: 'region', 'aria-label': `Video player: ${title}`, 'data-levels': '0' },
-    h('div', { class: 'stage' }, video, bigPlay, status), controls)
+    h(
+      'div',
+      { class: 'control-row' },
+      playButton,
+      time,
+      h('span', { class: 'spacer' }),
+      muteButton,
+      volume,
+      h('label', { class: 'visually-hidden', for: 'quality-select' }, 'Quality'),
+      quality,
+      fullButton,
+    ),
+  )
+  const element = h(
+    'div',
+    {
+      class: 'player',
+      tabindex: 0,
+      role: 'region',
+      'aria-label': `Video player: ${title}`,
+      'data-levels': '0',
+    },
+    h('div', { class: 'stage' }, video, bigPlay, status),
+    controls,
+  )
   const wrapper = h('div', { class: 'player-wrap' }, element, help)
 
   // --- playback -----------------------------------------------------------------------
   let hls: Hls | null = null
   if (Hls.isSupported()) {
-    hls = new Hls({ loader: signedLoader(playback.signedQuery, origin), capLevelToPlayerSize: false, enableWorker: true })
+    hls = new Hls({
+      loader: signedLoader(playback.signedQuery, origin),
+      capLevelToPlayerSize: false,
+      enableWorker: true,
+    })
     hls.on(Hls.Events.MANIFEST_PARSED, () => updateQuality())
     hls.on(Hls.Events.LEVEL_SWITCHED, () => updateQuality())
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (!data.fatal) return
       if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
         const code = (data.response as { code?: number } | undefined)?.code
-        status.textContent = code === 403
-          ? 'This link has expired. Reload the page to watch on.'
-          : 'The stream stopped loading: check the connection. Retrying…'
+        status.textContent =
+          code === 403
+            ? 'This link has expired. Reload the page to watch on.'
+            : 'The stream stopped loading: check the connection. Retrying…'
         hls?.startLoad()
       } else if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
         hls?.recoverMediaError()
@@ -101,7 +182,11 @@ export function createPlayer(playback: Playback, title: string): PlayerHandle {
     // hls.currentLevel still names the old rung until the switch: show the choice at once.
     const menu = qualityMenu(hls.levels, chosen < 0, chosen < 0 ? hls.currentLevel : chosen)
     element.dataset.levels = String(hls.levels.length)
-    quality.replaceChildren(...menu.options.map((o) => h('option', { value: String(o.value), selected: o.value === menu.selected }, o.label)))
+    quality.replaceChildren(
+      ...menu.options.map((o) =>
+        h('option', { value: String(o.value), selected: o.value === menu.selected }, o.label),
+      ),
+    )
     quality.value = String(menu.selected)
   }
   quality.addEventListener('change', () => {
@@ -115,7 +200,8 @@ export function createPlayer(playback: Playback, title: string): PlayerHandle {
   })
 
   // --- controls -----------------------------------------------------------------------
-  const toggle = () => (video.paused || video.ended ? void video.play().catch(() => undefined) : video.pause())
+  const toggle = () =>
+    video.paused || video.ended ? void video.play().catch(() => undefined) : video.pause()
   playButton.addEventListener('click', toggle)
   bigPlay.addEventListener('click', () => {
     toggle()
@@ -217,7 +303,10 @@ export function createPlayer(playback: Playback, title: string): PlayerHandle {
       .then((text) => {
         // The sprite sits beside its WebVTT in thumbs/, under the same signed policy.
         const thumbsQuery = signedQueryOf(vttUrl)
-        cues = parseStoryboardVtt(text, vttUrl).map((c) => ({ ...c, image: withSignature(c.image, thumbsQuery, origin) }))
+        cues = parseStoryboardVtt(text, vttUrl).map((c) => ({
+          ...c,
+          image: withSignature(c.image, thumbsQuery, origin),
+        }))
         element.dataset.storyboard = String(cues.length)
         const first = cues[0]
         if (first) new Image().src = first.image // warm the sprite before the first hover

@@ -46,7 +46,7 @@ export function parseStoryboardVtt(text: string, vttUrl: string): StoryboardCue[
       continue
     }
     // A relative reference drops the VTT's query (the signature): the caller signs it again.
-    cues.push({ start: parseVttTime(timing[1]!), end: parseVttTime(timing[2]!), image, x, y, w, h })
+    cues.push({ start: parseVttTime(timing[1]), end: parseVttTime(timing[2]), image, x, y, w, h })
   }
   return cues.sort((a, b) => a.start - b.start)
 }
@@ -58,8 +58,8 @@ export function cueAt(cues: StoryboardCue[], time: number): StoryboardCue | null
   let high = cues.length - 1
   while (low < high) {
     const mid = (low + high + 1) >> 1
-    if (cues[mid]!.start <= time) low = mid
+    if (cues[mid].start <= time) low = mid
     else high = mid - 1
   }
-  return cues[low]! // before the first cue's start: the first tile
+  return cues[low] // before the first cue's start: the first tile
 }

@@ -3,16 +3,21 @@
  * even a small one: S3 then keeps the parts already sent, so an upload resumes (after a
  * pause, a lost connection or a page reload) with listParts instead of starting over.
  *
- * The video is created in `createMultipartUpload`; its id rides in the file's meta
- * (`videoId`), which Golden Retriever keeps across a reload.
+ * The API plans the parts (each part URL is signed for its size), but Uppy cuts the file
+ * before it calls `createMultipartUpload`. So a preprocessor (`planUploads`) creates the
+ * video and its multipart upload first, and `getChunkSize` cuts at the plan's
+ * `partSizeBytes`. The video's id and the part size ride in the file's meta, which Golden
+ * Retriever keeps across a reload.
  */
 
-import { Api, ApiError, type NewVideo, type Visibility } from '../api'
+import { Api, ApiError, type NewVideo, type UploadPlan, type Visibility } from '../api'
 import { parseTags } from '../format'
 
 const MIB = 1024 * 1024
 const PREFERRED_PART_BYTES = 16 * MIB // the API's default part size
 const MAX_PARTS = 10_000
+
+type MultipartPlan = Extract<UploadPlan, { type: 'multipart' }>
 
 export interface UploadMeta {
   title?: string
@@ -20,6 +25,7 @@ export interface UploadMeta {
   tags?: string
   visibility?: string
   videoId?: string
+  partSizeBytes?: number // the API's plan: Uppy cuts the file at this size
   uploadKey?: string // Idempotency-Key of the create request: a retried create makes one video
   [key: string]: unknown
 }
@@ -30,9 +36,13 @@ export interface HookFile {
   type?: string
   size: number | null
   meta: UploadMeta
+  data?: unknown
 }
 
-export interface MetaSink {
+/** The part of Uppy the hooks use: its files and their meta. */
+export interface UploadFiles {
+  getFile(fileId: string): HookFile | undefined
+  getFiles(): HookFile[]
   setFileMeta(fileId: string, meta: UploadMeta): void
 }
 
@@ -74,7 +84,10 @@ export function contentTypeOf(name: string, browserType: string | undefined): st
 }
 
 export function titleFromFileName(name: string): string {
-  const stem = name.replace(/\.[^.]+$/, '').replace(/[_]+/g, ' ').trim()
+  const stem = name
+    .replace(/\.[^.]+$/, '')
+    .replace(/[_]+/g, ' ')
+    .trim()
   return (stem || name).slice(0, 200)
 }
 
@@ -93,9 +106,10 @@ export function newVideoFrom(file: HookFile): NewVideo {
   }
 }
 
-/** Parts of at least the API's preferred size, larger when 10,000 would not hold the file: the
- * API's own plan (lambdas/core/uploads.py part_size_for), which signs each part's size. */
-export function chunkSize(size: number): number {
+/** Only when the API could not be asked before the cut (its error is reported on the first
+ * attempt): the API's own rule (lambdas/core/uploads.py part_size_for). A plan that then differs
+ * is refused, since each part URL is signed for the plan's size. */
+export function fallbackChunkSize(size: number): number {
   return Math.max(PREFERRED_PART_BYTES, Math.ceil(size / MAX_PARTS / MIB) * MIB)
 }
 
@@ -111,31 +125,73 @@ function requireUploadId(uploadId: string | undefined): string {
   return uploadId
 }
 
-export function s3Hooks(api: Api, sink: MetaSink) {
+export function s3Hooks(api: Api, files: UploadFiles) {
+  const fresh = new Map<string, MultipartPlan>() // planned by planUploads, not yet started
+  const planFailures = new Map<string, Error>() // reported by createMultipartUpload
+
+  async function plan(file: HookFile): Promise<MultipartPlan> {
+    let upload: UploadPlan
+    if (file.meta.videoId) {
+      // A retry after an abort or a failure: the video exists, start (or resume) its upload.
+      upload = (await api.restartUpload(file.meta.videoId, true)).upload
+    } else {
+      const created = await api.createVideo(newVideoFrom(file), file.meta.uploadKey)
+      files.setFileMeta(file.id, { videoId: created.video.id })
+      file.meta.videoId = created.video.id
+      upload = created.upload
+    }
+    if (upload.type !== 'multipart') throw new Error('the API did not start a multipart upload')
+    return upload
+  }
+
+  /** The part size Uppy cut `file` at: the plan's, remembered in the file's meta. */
+  function cutAt(file: HookFile): number {
+    return Number(file.meta.partSizeBytes) || fallbackChunkSize(file.size ?? 0)
+  }
+
   return {
     shouldUseMultipart: true as const,
-    getChunkSize: (file: { size: number }) => chunkSize(file.size),
+
+    /** An Uppy preprocessor: plans each file's parts before Uppy cuts it. A file that Uppy
+     * resumes (it has an upload already) keeps its plan. */
+    planUploads: async (fileIds: string[]): Promise<void> => {
+      await Promise.all(
+        fileIds.map(async (id) => {
+          const file = files.getFile(id)
+          if (!file || (file as { s3Multipart?: { uploadId?: string } }).s3Multipart?.uploadId) return
+          try {
+            const planned = await plan(file)
+            files.setFileMeta(id, { partSizeBytes: planned.partSizeBytes })
+            file.meta.partSizeBytes = planned.partSizeBytes
+            fresh.set(id, planned)
+          } catch (error) {
+            // Reported for this file alone, by createMultipartUpload, where Uppy retries.
+            planFailures.set(id, error instanceof Error ? error : new Error(String(error)))
+          }
+        }),
+      )
+    },
+
+    /** Uppy passes the file's data: the part size is the plan's for that file. */
+    getChunkSize(data: { size: number }): number {
+      const file = files.getFiles().find((f) => f.data === data)
+      return file ? cutAt(file) : fallbackChunkSize(data.size)
+    },
 
     async createMultipartUpload(file: HookFile) {
       return call(async () => {
-        let plan
-        if (file.meta.videoId) {
-          // A retry after an abort or a failure: the video exists, start (or resume) its upload.
-          plan = (await api.restartUpload(file.meta.videoId, true)).upload
-        } else {
-          const created = await api.createVideo(newVideoFrom(file), file.meta.uploadKey)
-          sink.setFileMeta(file.id, { videoId: created.video.id })
-          file.meta.videoId = created.video.id
-          plan = created.upload
+        const failure = planFailures.get(file.id)
+        if (failure !== undefined) {
+          planFailures.delete(file.id)
+          throw failure
         }
-        if (plan.type !== 'multipart') throw new Error('the API did not start a multipart upload')
-        // Each part URL is signed for its planned size: Uppy must cut the file the same way.
-        if (plan.partSizeBytes !== chunkSize(file.size ?? 0)) {
-          throw new Error(
-            `the API plans parts of ${plan.partSizeBytes} bytes, this page cuts ${chunkSize(file.size ?? 0)}: reload the page`,
-          )
+        const planned = fresh.get(file.id) ?? (await plan(file))
+        fresh.delete(file.id)
+        if (planned.partSizeBytes !== cutAt(file)) {
+          const sizes = `the API plans parts of ${planned.partSizeBytes} bytes, this page cut ${cutAt(file)}`
+          throw new Error(`${sizes}: remove the file and add it again`)
         }
-        return { uploadId: plan.uploadId, key: plan.key }
+        return { uploadId: planned.uploadId, key: planned.key }
       })
     },
 
@@ -144,7 +200,12 @@ export function s3Hooks(api: Api, sink: MetaSink) {
       opts: { uploadId: string; key: string; partNumber: number; signal?: AbortSignal },
     ) {
       return call(async () => {
-        const signed = await api.signPart(videoIdOf(file, opts.key), opts.partNumber, opts.uploadId, opts.signal)
+        const signed = await api.signPart(
+          videoIdOf(file, opts.key),
+          opts.partNumber,
+          opts.uploadId,
+          opts.signal,
+        )
         return { method: 'PUT' as const, url: signed.url, headers: signed.headers, expires: signed.expires }
       })
     },
@@ -155,7 +216,12 @@ export function s3Hooks(api: Api, sink: MetaSink) {
 
     async completeMultipartUpload(
       file: HookFile,
-      opts: { uploadId: string; key: string; parts: { PartNumber?: number; ETag?: string }[]; signal?: AbortSignal },
+      opts: {
+        uploadId: string
+        key: string
+        parts: { PartNumber?: number; ETag?: string }[]
+        signal?: AbortSignal
+      },
     ) {
       const videoId = videoIdOf(file, opts.key)
       return call(async () => {
@@ -175,7 +241,10 @@ export function s3Hooks(api: Api, sink: MetaSink) {
       })
     },
 
-    async abortMultipartUpload(file: HookFile, opts: { uploadId?: string; key?: string; signal?: AbortSignal }) {
+    async abortMultipartUpload(
+      file: HookFile,
+      opts: { uploadId?: string; key?: string; signal?: AbortSignal },
+    ) {
       if (!file.meta.videoId && !opts.key) return
       const videoId = videoIdOf(file, opts.key)
       if (opts.uploadId) await call(() => api.abortUpload(videoId, opts.uploadId as string, opts.signal))
