@@ -224,7 +224,7 @@ def list_videos(limit: Limit = 20, cursor: Cursor = None) -> VideoListResponse:
 def get_video(video_id: VideoId) -> VideoDetail:
     deps = get_dependencies()
     record = videos.get_owned_video(video_id, _caller_id())
-    playback = deps.signer.playback_for(record) if record.status == VideoStatus.COMPLETED else None
+    playback = deps.signer.playback_for(record)
     return VideoDetail.from_parts(record, playback, processing_log.entries_for(video_id))
 
 

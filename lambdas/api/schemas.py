@@ -233,6 +233,9 @@ class VideoBody(ApiModel):
     updated_at: str
     uploaded_at: str | None
     processed_at: str | None
+    # When it first became playable: before processed_at when a long source's cheapest
+    # rungs were published first (status still PROCESSING, playback offered).
+    playable_at: str | None
 
     @classmethod
     def from_record(cls, record: VideoRecord, poster_url: str | None = None) -> VideoBody:
@@ -437,6 +440,7 @@ def _video_fields(record: VideoRecord) -> dict[str, Any]:
         "updated_at": record.updated_at,
         "uploaded_at": record.uploaded_at,
         "processed_at": record.processed_at,
+        "playable_at": record.playable_at,
     }
 
 

@@ -23,6 +23,8 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from lambdas.core.status import VideoStatus
+
 VIDEO_SORT_KEY = "VIDEO"
 LOG_SORT_KEY_PREFIX = "LOG#"
 CATALOG_PARTITION = "PUBLIC"
@@ -103,6 +105,9 @@ class VideoRecord(Model):
     updated_at = UnicodeAttribute()
     uploaded_at = UnicodeAttribute(null=True)
     processed_at = UnicodeAttribute(null=True)
+    # When a master playlist was first published: a long source's provisional one (its
+    # cheapest rungs) while still PROCESSING, else the final one at COMPLETED.
+    playable_at = UnicodeAttribute(null=True)
     deleted_at = UnicodeAttribute(null=True)
     deleted_owner_id = UnicodeAttribute(null=True)
     expires_at = NumberAttribute(null=True)  # TTL of a tombstone
@@ -114,6 +119,15 @@ class VideoRecord(Model):
     @property
     def video_id(self) -> str:
         return self.pk
+
+    @property
+    def is_playable(self) -> bool:
+        """A master playlist is published: COMPLETED, or PROCESSING with a provisional one."""
+        return (
+            self.status in (VideoStatus.PROCESSING, VideoStatus.COMPLETED)
+            and self.playable_at is not None
+            and self.master_playlist_key is not None
+        )
 
 
 class ProcessingLogEntry(Model):

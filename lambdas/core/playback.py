@@ -89,8 +89,9 @@ class MediaUrlSigner:
         return f"{self._config.base_url}/{quote(key)}?{access.query}"
 
     def playback_for(self, record: VideoRecord, now: datetime | None = None) -> Playback | None:
-        """Signed URLs of everything a player needs, for a COMPLETED video only."""
-        if record.status != VideoStatus.COMPLETED or not record.master_playlist_key:
+        """Signed URLs of everything a player needs, once a master playlist is published
+        (COMPLETED, or PROCESSING with a provisional master)."""
+        if not record.is_playable or not record.master_playlist_key:
             return None
         now = now or datetime.now(UTC)
         hls, dash, thumbs = (self.sign(record.video_id, folder, now) for folder in PLAYER_FOLDERS)

@@ -438,6 +438,8 @@ def mark_completed(
         ]
         if dash_manifest_key:
             actions.append(VideoRecord.dash_manifest_key.set(dash_manifest_key))
+        if record.playable_at is None:  # no provisional master came first
+            actions.append(VideoRecord.playable_at.set(now))
         if thumbnails is not None:
             actions.append(VideoRecord.thumbnails.set(thumbnails))
         if record.visibility == Visibility.PUBLIC:
@@ -457,6 +459,35 @@ def mark_completed(
     raise InvalidVideoState(f"video {video_id} changed while finalising")
 
 
+def mark_playable(
+    video_id: str,
+    *,
+    renditions: Sequence[RenditionAttribute],
+    master_playlist_key: str,
+    dash_manifest_key: str,
+) -> VideoRecord | None:
+    """A provisional master is published while PROCESSING: the record offers playback from
+    now on. `playable_at` keeps the first publication's time; None if the video is no longer
+    PROCESSING (deleted or failed meanwhile), when nothing is offered."""
+    now = utc_now_iso()
+    record = get_video(video_id)
+    try:
+        record.update(
+            actions=[
+                VideoRecord.renditions.set(list(renditions)),
+                VideoRecord.master_playlist_key.set(master_playlist_key),
+                VideoRecord.dash_manifest_key.set(dash_manifest_key),
+                VideoRecord.playable_at.set(VideoRecord.playable_at | now),
+                VideoRecord.updated_at.set(now),
+            ],
+            condition=VideoRecord.status == VideoStatus.PROCESSING.value,
+            add_version_condition=False,  # a concurrent edit of the title is fine
+        )
+    except UpdateError:
+        return None
+    return record
+
+
 def mark_failed(video_id: str, *, error_code: str, error_message: str) -> VideoRecord | None:
     """Any non-terminal state -> FAILED. Returns None when the video is already terminal."""
     record = get_video(video_id)
@@ -469,6 +500,10 @@ def mark_failed(video_id: str, *, error_code: str, error_message: str) -> VideoR
                 VideoRecord.error_code.set(error_code),
                 VideoRecord.error_message.set(error_message),
                 VideoRecord.updated_at.set(utc_now_iso()),
+                # A provisional master published before the failure is no longer offered.
+                VideoRecord.playable_at.remove(),
+                VideoRecord.master_playlist_key.remove(),
+                VideoRecord.dash_manifest_key.remove(),
             ],
             condition=VideoRecord.status.is_in(*[s.value for s in FAILABLE]),
             add_version_condition=False,

@@ -14,6 +14,12 @@ import math
 
 from lambdas.pipeline.contract import ChunkSpec
 
+# The most chunk jobs one plan holds. The plan travels through the state machine inline,
+# and tests/unit/test_sfn_limits.py shows that this many jobs of the longest kind keep
+# every state's payload under 256 KiB and the history under 25,000 events, retries
+# included; with at most 40 tasks at once (an inline Map's limit) it is still five rounds.
+MAX_CHUNK_JOBS = 200
+
 
 def chunk_length(chunk_seconds: int, segment_seconds: int) -> int:
     """The chunk length in use: `chunk_seconds` rounded up to whole segments; 0 is off."""
@@ -46,3 +52,15 @@ def plan_chunks(
         )
         for index, (start, end) in enumerate(zip(starts, ends, strict=True))
     ]
+
+
+def chunk_seconds_within(
+    duration_seconds: float, chunk_seconds: int, jobs_per_chunk: int, max_jobs: int
+) -> int:
+    """`chunk_seconds`, lengthened for a source so long that its chunks would plan more than
+    `max_jobs` chunk jobs (`jobs_per_chunk` each): the plan must fit Step Functions' limits
+    (MAX_CHUNK_JOBS). More jobs than that would add Fargate start-ups, not parallelism."""
+    if chunk_seconds <= 0:
+        return 0
+    chunks_allowed = max(1, max_jobs // max(1, jobs_per_chunk))
+    return max(chunk_seconds, math.ceil(duration_seconds / chunks_allowed))

@@ -1,11 +1,18 @@
 """Finalise: check every job's result, publish the DASH manifest and then the master
-playlist, mark COMPLETED."""
+playlist, mark COMPLETED.
+
+The same function publishes a long source's provisional master (stage "provisional"): after
+the plan's first wave (every chunk of the cheapest rung, and the audio) it stitches those
+rungs and publishes them, so the video plays while the rest encodes. The final master
+replaces it: its rungs' media playlists are rewritten byte for byte the same, so a player
+that started on the provisional master keeps playing the segments it knows.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, field_validator
 
 from lambdas.core import videos
 from lambdas.core.models import RenditionAttribute, ThumbnailsAttribute, VideoRecord
@@ -28,6 +35,8 @@ if TYPE_CHECKING:
 PLAYLIST_CONTENT_TYPE = "application/vnd.apple.mpegurl"
 MPD_CONTENT_TYPE = "application/dash+xml"
 MANIFEST_CACHE_CONTROL = "max-age=60"
+# A provisional master is replaced within minutes: players and the CDN re-read it soon.
+PROVISIONAL_CACHE_CONTROL = "max-age=5"
 Result = TypeVar("Result", JobResult, ThumbnailsResult)
 
 
@@ -35,19 +44,40 @@ class ResultMissing(Exception):
     """A job reported success but left no valid result: the pipeline must not publish."""
 
 
-class TaskRef(BaseModel):
-    task_arn: str | None = None
+class WaveRun(BaseModel):
+    """A wave of the plan and, in the same order, the ECS task that ran each job."""
 
+    jobs: list[TranscodeJob]
+    task_arns: list[str | None] = []
 
-class TranscodedItem(BaseModel):
-    job: TranscodeJob
-    task: TaskRef | None = None
+    @field_validator("task_arns", mode="before")
+    @classmethod
+    def _one_arn_is_a_list(cls, value: object) -> object:
+        # moto's JSONPath yields `$[*].task.task_arn` of a one-job Map as the bare string.
+        return [value] if isinstance(value, str) else value
 
 
 class FinaliseRequest(BaseModel):
+    stage: Literal["provisional", "final"] = "final"
     video_id: str
     source: SourceInfo
-    transcoded: list[TranscodedItem]
+    waves: list[WaveRun]
+    # The final stage gets the plan's waves and, apart, each wave's task ARNs.
+    task_arns: list[list[str | None] | str] | None = None
+
+    def runs(self) -> list[tuple[TranscodeJob, str | None]]:
+        """Every job of the request, with the task that ran it (if known)."""
+        waves = self.waves
+        if self.task_arns is not None:
+            waves = [
+                WaveRun.model_validate({"jobs": wave.jobs, "task_arns": arns})
+                for wave, arns in zip(waves, self.task_arns, strict=True)
+            ]
+        return [
+            (job, wave.task_arns[index] if index < len(wave.task_arns) else None)
+            for wave in waves
+            for index, job in enumerate(wave.jobs)
+        ]
 
 
 def master_key_for(video_id: str) -> str:
@@ -96,16 +126,17 @@ def stitch_rendition(
     return rung
 
 
-def finalise(s3: S3Client, settings: Settings, request: FinaliseRequest) -> VideoRecord:
-    bucket = settings.media_bucket
-    video_id = request.video_id
+def collect_media(
+    s3: S3Client, bucket: str, video_id: str, jobs: list[TranscodeJob]
+) -> tuple[list[JobResult], ThumbnailsResult | None]:
+    """Every rendition's result (a chunked one stitched) and the thumbnails', if planned."""
     media: list[JobResult] = []
     thumbnails: ThumbnailsResult | None = None
     chunked: dict[str, list[ChunkSpec]] = {}
     # A grouped job (the balanced strategy) left one result per rendition; a chunked job
     # one per rendition and chunk.
-    for item in request.transcoded:
-        for member in item.job.members():
+    for job in jobs:
+        for member in job.members():
             rendition = member.rendition
             if rendition.kind == "thumbnails":
                 thumbnails = load_result(s3, bucket, video_id, rendition.name, ThumbnailsResult)
@@ -116,29 +147,75 @@ def finalise(s3: S3Client, settings: Settings, request: FinaliseRequest) -> Vide
     for name, chunks in chunked.items():
         chunks.sort(key=lambda chunk: chunk.index)
         media.append(stitch_rendition(s3, bucket, video_id, name, chunks))
-    segment_seconds = max(item.job.segment_seconds for item in request.transcoded)
+    return media, thumbnails
+
+
+def publish_manifests(
+    s3: S3Client,
+    bucket: str,
+    video_id: str,
+    media: list[JobResult],
+    *,
+    segment_seconds: int,
+    cache_control: str = MANIFEST_CACHE_CONTROL,
+) -> tuple[str, str]:
+    """The DASH manifest, then the master playlist (what publishes the video); their keys."""
     mpd_key = mpd_key_for(video_id)
     s3.put_object(
         Bucket=bucket,
         Key=mpd_key,
         Body=build_mpd(media, mpd_key, min_buffer_seconds=segment_seconds).encode(),
         ContentType=MPD_CONTENT_TYPE,
-        CacheControl=MANIFEST_CACHE_CONTROL,
+        CacheControl=cache_control,
     )
-    # Last: the master playlist is what publishes the video.
     master_key = master_key_for(video_id)
     s3.put_object(
         Bucket=bucket,
         Key=master_key,
         Body=build_master_playlist(media, master_key).encode(),
         ContentType=PLAYLIST_CONTENT_TYPE,
-        CacheControl=MANIFEST_CACHE_CONTROL,
+        CacheControl=cache_control,
     )
-    task_arns = {
-        rendition.name: (item.task.task_arn if item.task else None)
-        for item in request.transcoded
-        for rendition in item.job.renditions
-    }
+    return master_key, mpd_key
+
+
+def publish_provisional(
+    s3: S3Client, settings: Settings, request: FinaliseRequest
+) -> VideoRecord | None:
+    """The first wave's rungs published while PROCESSING; None if the video is no longer
+    PROCESSING (its manifests are then written but never offered)."""
+    runs = request.runs()
+    jobs = [job for job, _ in runs]
+    media, _ = collect_media(s3, settings.media_bucket, request.video_id, jobs)
+    if not any(result.kind == "video" for result in media):
+        raise ResultMissing("the provisional wave encoded no video rung")
+    master_key, mpd_key = publish_manifests(
+        s3,
+        settings.media_bucket,
+        request.video_id,
+        media,
+        segment_seconds=max(job.segment_seconds for job in jobs),
+        cache_control=PROVISIONAL_CACHE_CONTROL,
+    )
+    task_arns = {rendition.name: arn for job, arn in runs for rendition in job.renditions}
+    return videos.mark_playable(
+        request.video_id,
+        renditions=[_rendition(result, task_arns.get(result.name)) for result in media],
+        master_playlist_key=master_key,
+        dash_manifest_key=mpd_key,
+    )
+
+
+def finalise(s3: S3Client, settings: Settings, request: FinaliseRequest) -> VideoRecord:
+    bucket = settings.media_bucket
+    video_id = request.video_id
+    runs = request.runs()
+    jobs = [job for job, _ in runs]
+    media, thumbnails = collect_media(s3, bucket, video_id, jobs)
+    master_key, mpd_key = publish_manifests(
+        s3, bucket, video_id, media, segment_seconds=max(job.segment_seconds for job in jobs)
+    )
+    task_arns = {rendition.name: arn for job, arn in runs for rendition in job.renditions}
     return videos.mark_completed(
         video_id,
         renditions=[_rendition(result, task_arns.get(result.name)) for result in media],

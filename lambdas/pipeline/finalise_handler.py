@@ -7,7 +7,7 @@ from lambdas.core import events, processing_log
 from lambdas.core.clock import utc_now_iso
 from lambdas.core.observability import capture_lambda_handler, logger
 from lambdas.pipeline.clients import pipeline_adapters
-from lambdas.pipeline.finalise import FinaliseRequest, finalise
+from lambdas.pipeline.finalise import FinaliseRequest, finalise, publish_provisional
 
 
 @logger.inject_lambda_context
@@ -15,12 +15,18 @@ from lambdas.pipeline.finalise import FinaliseRequest, finalise
 @event_parser(model=FinaliseRequest)
 def lambda_handler(event: FinaliseRequest, context: LambdaContext) -> dict[str, Any]:
     settings, s3 = pipeline_adapters()
-    logger.append_keys(video_id=event.video_id)
+    logger.append_keys(video_id=event.video_id, stage=event.stage)
     execution_arn = processing_log.current_execution(event.video_id)
-    jobs = [
-        processing_log.JobRun(item.job.label, item.task.task_arn if item.task else None)
-        for item in event.transcoded
-    ]
+    jobs = [processing_log.JobRun(job.label, task_arn) for job, task_arn in event.runs()]
+    if event.stage == "provisional":
+        with processing_log.stage(event.video_id, "playable", execution_arn=execution_arn) as notes:
+            playable = publish_provisional(s3, settings, event)
+            notes.append(
+                f"playable early: {', '.join(r.name for r in playable.renditions)}"
+                if playable
+                else "no longer processing: nothing offered"
+            )
+        return {"video_id": event.video_id, "playable": playable is not None}
     processing_log.record_jobs(
         event.video_id, jobs, ended_at=utc_now_iso(), execution_arn=execution_arn
     )

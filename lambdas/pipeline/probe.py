@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from lambdas.core.settings import Settings
-from lambdas.pipeline.chunks import plan_chunks
+from lambdas.pipeline.chunks import MAX_CHUNK_JOBS, chunk_seconds_within, plan_chunks
 from lambdas.pipeline.contract import (
     SEGMENT_SECONDS,
     AudioRendition,
@@ -21,6 +21,7 @@ from lambdas.pipeline.contract import (
     SourceHints,
     TranscodeJob,
     VideoCodec,
+    VideoRendition,
 )
 from lambdas.pipeline.errors import (
     MediaRejected,
@@ -96,12 +97,28 @@ class ProbeRequest(BaseModel):
         return version
 
 
+# An inline Map runs at most 40 iterations at once on AWS, whatever MaxConcurrency says.
+INLINE_MAP_MAX_CONCURRENCY = 40
+
+
+class Wave(BaseModel):
+    """Jobs the state machine runs together; a provisional wave ends by publishing a first
+    master playlist of what it encoded (lambdas/pipeline/finalise.py)."""
+
+    jobs: list[TranscodeJob]
+    provisional: bool = False
+
+
 class Plan(BaseModel):
     video_id: str
     source: SourceInfo
-    jobs: list[TranscodeJob]
+    waves: list[Wave]
     job_timeout_seconds: int
     max_concurrency: int
+
+    @property
+    def jobs(self) -> list[TranscodeJob]:
+        return [job for wave in self.waves for job in wave.jobs]
 
 
 def ffprobe_command(binary: str, url: str) -> list[str]:
@@ -268,34 +285,60 @@ def plan_jobs(request: ProbeRequest, source: SourceInfo, settings: Settings) -> 
             codec=codec,
         )
     ]
-    chunks = plan_chunks(source.duration_seconds, settings.chunk_seconds, SEGMENT_SECONDS)
     audio = [AudioRendition()] if source.has_audio else []
     hints = SourceHints(
         interlaced=source.interlaced, transfer=source.transfer, audio_stream=source.audio_stream
     )
     source_pixel_rate = source.display_width * source.display_height * source.frame_rate
-    groups = groups_for(
-        settings.job_strategy,
-        renditions if chunks else [*renditions, *audio],
-        lambda rendition: rendition,
-        source_pixel_rate=source_pixel_rate,
+
+    def grouped(items: list[Rendition]) -> list[list[Rendition]]:
+        return groups_for(
+            settings.job_strategy, items, lambda r: r, source_pixel_rate=source_pixel_rate
+        )
+
+    video_groups = grouped(renditions)
+    chunk_seconds = chunk_seconds_within(
+        source.duration_seconds, settings.chunk_seconds, len(video_groups), MAX_CHUNK_JOBS
     )
+    chunks = plan_chunks(source.duration_seconds, chunk_seconds, SEGMENT_SECONDS)
+    thumbnails = _job(request, hints, [plan_thumbnails(source)])
     if chunks:
-        jobs = [_job(request, hints, group, chunk) for group in groups for chunk in chunks]
-        jobs += [_job(request, hints, [rendition]) for rendition in audio]
+        waves = _chunked_waves(
+            [_job(request, hints, group, chunk) for group in video_groups for chunk in chunks],
+            [_job(request, hints, [rendition]) for rendition in audio],
+            thumbnails,
+        )
     else:
-        jobs = [_job(request, hints, group) for group in groups]
-    jobs.append(_job(request, hints, [plan_thumbnails(source)]))
+        jobs = [_job(request, hints, group) for group in grouped([*renditions, *audio])]
+        waves = [Wave(jobs=[*jobs, thumbnails])]
     timeout = settings.job_timeout_min_seconds + math.ceil(
         settings.job_timeout_per_source_second * source.duration_seconds
     )
     return Plan(
         video_id=request.video_id,
         source=source,
-        jobs=jobs,
+        waves=waves,
         job_timeout_seconds=timeout,
-        max_concurrency=settings.max_parallel_jobs,
+        # 0 (no bound of our own) is the inline Map's own bound, stated.
+        max_concurrency=min(
+            settings.max_parallel_jobs or INLINE_MAP_MAX_CONCURRENCY, INLINE_MAP_MAX_CONCURRENCY
+        ),
     )
+
+
+def _chunked_waves(
+    video: list[TranscodeJob], audio: list[TranscodeJob], thumbnails: TranscodeJob
+) -> list[Wave]:
+    """A long source plays early: first every chunk of the job holding the cheapest video
+    rung (smallest picture) and the audio, then a provisional master; then the rest."""
+
+    def picture(job: TranscodeJob) -> int:
+        return min(r.width * r.height for r in job.renditions if isinstance(r, VideoRendition))
+
+    cheapest = min(video, key=picture).name
+    fast = [job for job in video if job.name == cheapest]
+    rest = [job for job in video if job.name != cheapest]
+    return [Wave(jobs=[*fast, *audio], provisional=True), Wave(jobs=[*rest, thumbnails])]
 
 
 def _job(

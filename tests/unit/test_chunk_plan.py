@@ -67,13 +67,15 @@ def test_a_source_shorter_than_one_chunk_is_planned_exactly_as_without_chunking(
 def test_per_rung_makes_one_job_per_rung_and_chunk_with_audio_and_thumbnails_whole() -> None:
     plan = plan_jobs(REQUEST, source(duration_seconds=14.0), settings(chunk_seconds=8))
 
-    labels = [job.label for job in plan.jobs]
-    assert labels == [
-        *(f"{rung} [{a}-{b} s]" for rung in ("720p", "480p", "360p", "240p")
-          for a, b in ((0, 8), (8, 14))),
-        "audio",
-        "thumbnails",
-    ]  # fmt: skip
+    def labels(rungs: tuple[str, ...]) -> list[str]:
+        return [f"{rung} [{a}-{b} s]" for rung in rungs for a, b in ((0, 8), (8, 14))]
+
+    # The cheapest rung and the audio first, published early; then the rest.
+    assert [[job.label for job in wave.jobs] for wave in plan.waves] == [
+        [*labels(("240p",)), "audio"],
+        [*labels(("720p", "480p", "360p")), "thumbnails"],
+    ]
+    assert [wave.provisional for wave in plan.waves] == [True, False]
     assert {job.output_prefix for job in plan.jobs if job.name == "480p"} == {"vid/hls/480p/"}
 
 
@@ -86,9 +88,10 @@ def test_balanced_groups_the_rungs_per_chunk_and_keeps_the_audio_whole() -> None
 
     names = [(job.name, job.chunk.index if job.chunk else None) for job in plan.jobs]
     assert names == [
-        ("720p", 0), ("720p", 1), ("480p+360p+240p", 0), ("480p+360p+240p", 1),
-        ("audio", None), ("thumbnails", None),
+        ("480p+360p+240p", 0), ("480p+360p+240p", 1), ("audio", None),
+        ("720p", 0), ("720p", 1), ("thumbnails", None),
     ]  # fmt: skip
+    assert [len(wave.jobs) for wave in plan.waves] == [3, 3]
 
 
 def test_the_chunk_length_setting_is_read_from_the_environment(

@@ -48,7 +48,7 @@ def test_every_task_has_a_timeout_and_every_retry_backs_off_with_jitter() -> Non
 
 
 def test_the_map_runs_one_ecs_task_per_job_and_retries_a_failed_task() -> None:
-    transcode = definition()["States"]["Transcode"]
+    transcode = all_states(definition()["States"])["Transcode"]
     assert transcode["Type"] == "Map"
     task = transcode["ItemProcessor"]["States"]["RunTranscoder"]
     assert task["Resource"] == "arn:aws:states:::ecs:runTask.sync"
@@ -61,7 +61,7 @@ CAPACITY_ERRORS = {"AmazonECS.Unknown", "ECS.AmazonECSException", "ECS.ServerExc
 
 
 def test_capacity_and_quota_errors_wait_patiently_apart_from_ffmpeg_failures() -> None:
-    retry = definition()["States"]["Transcode"]["ItemProcessor"]["States"]["RunTranscoder"]["Retry"]
+    retry = all_states(definition()["States"])["RunTranscoder"]["Retry"]
     (capacity,) = [r for r in retry if set(r["ErrorEquals"]) & CAPACITY_ERRORS]
     assert set(capacity["ErrorEquals"]) == CAPACITY_ERRORS
     assert "States.TaskFailed" not in capacity["ErrorEquals"]
@@ -75,7 +75,7 @@ def test_capacity_and_quota_errors_wait_patiently_apart_from_ffmpeg_failures() -
 
 def test_every_failure_path_ends_in_the_dead_letter_queue_and_fail() -> None:
     states = definition()["States"]
-    for name in ("Claim", "Probe", "Transcode", "Finalise"):
+    for name in ("Claim", "Probe", "Waves", "Finalise"):
         catch_all = [c for c in states[name]["Catch"] if c["ErrorEquals"] == ["States.ALL"]]
         assert catch_all and catch_all[0]["Next"] == "RecordFailure", name
     assert states["RecordFailure"]["Next"] == "SendToDeadLetterQueue"
@@ -100,7 +100,7 @@ def test_the_events_object_and_its_version_reach_the_probe_and_each_task_gets_it
     assert states["ReadEvent"]["Parameters"]["source_object.$"] == "$.detail.object"
     assert states["Probe"]["Parameters"]["Payload"]["source_object.$"] == "$.source_object"
     # Each task runs the planned job as it is, source_version included.
-    transcode = states["Transcode"]
+    transcode = all_states(states)["Transcode"]
     assert transcode["ItemSelector"]["job.$"] == "$$.Map.Item.Value"
     task = transcode["ItemProcessor"]["States"]["RunTranscoder"]
     (override,) = task["Parameters"]["Overrides"]["ContainerOverrides"]

@@ -537,6 +537,8 @@ export interface components {
             uploadedAt: string | null;
             /** Processedat */
             processedAt: string | null;
+            /** Playableat */
+            playableAt: string | null;
         };
         /** VideoDetail */
         VideoDetail: {
@@ -579,6 +581,8 @@ export interface components {
             uploadedAt: string | null;
             /** Processedat */
             processedAt: string | null;
+            /** Playableat */
+            playableAt: string | null;
             playback: components["schemas"]["PlaybackBody"] | null;
             /** Processinglog */
             processingLog: components["schemas"]["LogEntryBody"][];
