@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import logging
 import signal
@@ -181,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("werkzeug", "botocore", "urllib3", "moto"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     code: int = args.run(args)
+    # The process exits next and the OS frees its memory: a final collection of moto's large
+    # heap would hold the exit for seconds after Ctrl-C.
+    gc.freeze()
     return code
 
 

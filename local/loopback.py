@@ -35,7 +35,10 @@ class LoopbackServer:
         self._allowed_origins = tuple(allowed_origins)
         self._server = ThreadingHTTPServer((host, port), handler_class)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll: stop() waits for the loop to notice, and a stack stops several servers.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:

@@ -147,12 +147,14 @@ class OfflineStack:
         return self
 
     def stop(self) -> None:
+        if self._pump:  # its poll ends while the gateway stops
+            self._pump.request_stop()
+        if self.gateway:
+            self.gateway.stop()
         if self._pump:
             self._pump.stop()
         self.wait_for_executions(timeout_seconds=0)
         engine_hooks.stop_all_tasks()
-        if self.gateway:
-            self.gateway.stop()
         if self.cdn:
             self.cdn.stop()
         if self.s3_front:

@@ -31,13 +31,18 @@ class UploadEventPump:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Starts no execution after the current poll; `stop` waits for that poll to end."""
         self._stopping.set()
+
+    def stop(self) -> None:
+        self.request_stop()
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
+                # moto's long poll returns as soon as a message arrives: no added latency.
                 self.pump_once(wait_seconds=1)
             except Exception:
                 log.exception("upload event pump failed; retrying")
@@ -48,6 +53,8 @@ class UploadEventPump:
             QueueUrl=self._queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
         ).get("Messages", [])
         for message in messages:
+            if self._stopping.is_set():  # left in the queue, as a stopped rule target would
+                break
             event = json.loads(message["Body"])
             name = execution_name(event)
             self._sfn.start_execution(
