@@ -3,7 +3,8 @@
 It runs the real `python -m transcoder`. When the fault plan (a JSON file named by
 STREAMFORGE_FAULT_PLAN) lists the job's video and rendition, the first N attempts fail:
 "crash" kills the transcoder mid-job (SIGKILL, as when a container dies) and exits 137;
-"hang" never finishes, so only the workflow's timeout can end it. Later attempts run normally.
+"hang" never finishes, so only the workflow's timeout can end it; "slow" runs the real
+transcoder after a pause, and succeeds. Later attempts run normally.
 Plan: {"<video_id>": {"job": "480p", "fault": "crash", "attempts": 1}}
 """
 
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 CRASH_AFTER_SECONDS = 0.5
+SLOW_SECONDS = 15.0
 
 
 def _planned_fault(plan_path: Path, video_id: str, job_name: str) -> str | None:
@@ -38,6 +40,9 @@ def main() -> int:
     fault = plan_path.exists() and _planned_fault(plan_path, job.get("video_id", ""), name)
     if not fault:
         os.execv(sys.executable, command)  # becomes the real transcoder
+    if fault == "slow":  # a rung much slower than the rest: it starts SLOW_SECONDS late
+        time.sleep(SLOW_SECONDS)
+        os.execv(sys.executable, command)
     if fault == "hang":
         print(f"fault injection: the {name} transcoder hangs", file=sys.stderr, flush=True)
         while True:
