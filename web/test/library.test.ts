@@ -27,6 +27,7 @@ function video(id: string, changes: Partial<Video> = {}): Video {
     updatedAt: '2026-01-01T00:00:00Z',
     uploadedAt: null,
     processedAt: null,
+    playableAt: null,
     ...changes,
   }
 }

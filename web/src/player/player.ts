@@ -47,8 +47,7 @@ export function createPlayer(playback: Playback, title: string): PlayerHandle {
     class: 'video',
     playsinline: true,
     preload: 'metadata',
-    poster: playback.posterUrl ?? null,
-    crossorigin: 'anonymous',
+    poster: playback.posterUrl ?? null, // no crossorigin: the library's <img> cached it without CORS
     'aria-label': title,
   })
   const status = h('p', { class: 'player-status', role: 'status', 'aria-live': 'polite' })
