@@ -5,6 +5,10 @@ report on stdout) so the clients never share an interpreter lock with the server
 measure. Each thread is one user with its own token and keep-alive connection; it makes
 `requests_per_thread` rounds of create -> get (that video) -> list (its own videos) and
 stops at the deadline, whichever comes first. Loopback only.
+
+Before both phases every client makes one list request at the same time: the gateway
+starts an API instance per concurrent request, as Lambda scales out, and those cold starts
+are reported on their own (`cold_start`) rather than as the tail of the warm phases.
 """
 
 from __future__ import annotations
@@ -109,6 +113,36 @@ def run_load(
     }
 
 
+def warm_up(base_url: str, tokens: Sequence[str]) -> dict[str, Any]:
+    """One list per client, all released at once: the instances' first invocations."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(tokens))
+
+    def first_request(token: str) -> None:
+        nonlocal errors
+        barrier.wait()
+        started = time.perf_counter()
+        response = requests.get(
+            base_url + "/videos",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=REQUEST_TIMEOUT_SECONDS * 3,
+        )
+        with lock:
+            if response.ok:
+                latencies.append(time.perf_counter() - started)
+            else:
+                errors += 1
+
+    threads = [threading.Thread(target=first_request, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"threads": len(tokens), **summarise(latencies, errors)}
+
+
 def main() -> int:
     request = json.load(sys.stdin)
     if not str(request["base_url"]).startswith(("http://127.", "http://localhost")):
@@ -116,6 +150,7 @@ def main() -> int:
     base_url, tokens = request["base_url"], request["tokens"]
     rounds, limit = int(request["requests_per_thread"]), float(request["time_limit_seconds"])
     report = {
+        "cold_start": warm_up(base_url, tokens),
         # One client first: the service time, with nobody to queue behind.
         "one_client": run_load(base_url, tokens[:1], rounds, limit),
         "concurrent": run_load(base_url, tokens, rounds, limit),

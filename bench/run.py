@@ -1,5 +1,6 @@
 """The whole benchmark, in one run on one machine: sources, pipeline, floor, decode,
-balanced model, memory bound, cold imports, gateway latency; then the three outputs."""
+balanced model, memory bound, cold imports, gateway latency, the offline stack's start and
+stop; then the three outputs. `run_parts` re-measures only the control-plane parts."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import lifecycle, report
 from bench.costs import mediaconvert_per_source_minute, price_table
 from bench.floor import decode_only_command, single_decode_command
 from bench.imports import cold_imports, handler_modules
@@ -480,14 +481,11 @@ def _run(options: Options) -> dict[str, Any]:
         stack.use_job_strategy("per_rung")
         first = SOURCES[0]
         memory = _memory_bound(stack, first, paths[first.name], runs[first.name], options, logs)
-        log.info("cold imports of the Lambda handlers")
-        imports = cold_imports(
-            handler_modules(LAMBDA_HANDLERS.values()),
-            _python_env(function_environment(config)),
-            options.import_samples,
-        )
+        imports = _cold_imports(config, options)
         log.info("gateway load")
         gateway = _gateway_load(stack, options)
+    log.info("offline stack start and stop")
+    stack_lifecycle = lifecycle.measure(_python_env())
 
     sources = [
         source_results(
@@ -514,8 +512,52 @@ def _run(options: Options) -> dict[str, Any]:
         "memory_bound": memory,
         "lambda_cold_import": imports,
         "gateway_latency": gateway,
+        "offline_stack_lifecycle": stack_lifecycle,
     }
     results["run_seconds"] = round(time.monotonic() - started, 1)
+    results["targets"] = report.targets(results)
+    return results
+
+
+def _cold_imports(config: OfflineConfig, options: Options) -> dict[str, Any]:
+    log.info("cold imports of the Lambda handlers")
+    return cold_imports(
+        handler_modules(LAMBDA_HANDLERS.values()),
+        _python_env(function_environment(config)),
+        options.import_samples,
+    )
+
+
+# The parts `python -m bench --only` re-measures, each replacing its entry in results.json.
+PARTS = ("imports", "api", "lifecycle")
+
+
+def run_parts(options: Options, parts: list[str]) -> dict[str, Any]:
+    """Re-measures `parts` and merges them into the results.json of a whole run in
+    `options.out_dir`; `partial_runs` records what was measured when, under what load."""
+    results: dict[str, Any] = json.loads((options.out_dir / "results.json").read_text())
+    load_start = _load_average()
+    state_dir = options.work_dir / "state"
+    shutil.rmtree(state_dir, ignore_errors=True)
+    config = OfflineConfig(state_dir=state_dir, x264_preset=options.preset, max_parallel_jobs=1)
+    if "imports" in parts:
+        results["lambda_cold_import"] = _cold_imports(config, options)
+    if "api" in parts:
+        with OfflineStack(config) as stack:
+            log.info("gateway load")
+            results["gateway_latency"] = _gateway_load(stack, options)
+    if "lifecycle" in parts:
+        log.info("offline stack start and stop")
+        results["offline_stack_lifecycle"] = lifecycle.measure(_python_env())
+    results.setdefault("partial_runs", []).append(
+        {
+            "parts": parts,
+            "command": options.command,
+            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "load_average_start": load_start,
+            "load_average_end": _load_average(),
+        }
+    )
     results["targets"] = report.targets(results)
     return results
 
@@ -529,12 +571,12 @@ def write_outputs(results: dict[str, Any], out_dir: Path) -> None:
     write_chart(results, out_dir / "chart.png")
 
 
-def main(options: Options) -> int:
+def main(options: Options, parts: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     log.setLevel(logging.INFO)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
     warnings.filterwarnings("ignore", message="No application metrics to publish")
-    results = run(options)
+    results = run_parts(options, parts) if parts else run(options)
     write_outputs(results, options.out_dir)
     for target in results["targets"]:
         log.info(

@@ -66,7 +66,7 @@ def source(name: str = "1080p30-noisy", balanced_ratio: float = 1.08) -> dict[st
                 realtime_factor=0.94,
                 pipeline_cpu_over_floor_cpu=2.22,
                 encode_cpu_over_floor_cpu=2.0,
-                orchestration_overhead_seconds=1.5,
+                orchestration_overhead_seconds=0.8,
                 transcoder_peak_memory_bytes=300 * 1024 * 1024,
             ),
             "balanced": strategy(
@@ -129,6 +129,21 @@ def results(**changes: Any) -> dict[str, Any]:
             }
             for phase, threads, p99 in (("one_client", 1, 8.0), ("concurrent", 8, 60.0))
         },
+        "offline_stack_lifecycle": {
+            "runs": [
+                {
+                    "signal": "SIGINT",
+                    "start_seconds": 4.0,
+                    "first_api_answer_seconds": 4.6,
+                    "stop_seconds": 2.5,
+                    "exit_code": 0,
+                    "processes_left": [],
+                }
+            ],
+            "start_seconds_max": 4.0,
+            "stop_seconds_max": 2.5,
+            "processes_left": [],
+        },
         "run_seconds": 700.0,
     }
     base.update(changes)
@@ -149,6 +164,11 @@ def test_every_target_of_the_issue_is_reported_with_whether_it_was_met() -> None
     assert by_name(rows, "cold import lambdas.api.handler")["met"] is True
     assert by_name(rows, "cold import lambdas.pipeline.probe_handler")["met"] is False
     assert by_name(rows, "gateway p99 get")["met"] is False
+    assert by_name(rows, "gateway p99 create")["met"] is False
+    assert by_name(rows, "gateway p50 list (ms), one client")["met"] is True
+    assert by_name(rows, "local up: start")["met"] is True
+    assert by_name(rows, "local up: stop")["met"] is False
+    assert by_name(rows, "processes left after stop")["met"] is True
     assert by_name(rows, "run time")["met"] is True
 
 
