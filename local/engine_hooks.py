@@ -23,9 +23,11 @@ only records executions. Everything else in the workflow is moto's own interpret
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
+import subprocess
 import threading
 import time
 import traceback
@@ -235,7 +237,8 @@ def _eval_integration_pattern(
             _launcher.finished(task, "Stopped: state timed out or execution ended")
             log.warning("task %s stopped: its state ended first", task.task_arn)
             return
-        time.sleep(POLL_SECONDS)
+        with contextlib.suppress(subprocess.TimeoutExpired):  # returns as the task exits
+            task.process.wait(timeout=POLL_SECONDS)
     _launcher.finished(task)
     description = task.describe()
     seconds = time.monotonic() - task.started
