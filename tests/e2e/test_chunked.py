@@ -1,19 +1,27 @@
 """Chunked encoding end to end: `python -m local process --chunk-seconds 8` on a 20 s clip
-with audio runs each rung as three chunk tasks, and the stitched rungs play as one."""
+with audio runs each rung as three chunk tasks, and the stitched rungs play as one: in
+FFmpeg, and in hls.js in Chromium across every join."""
 
 from __future__ import annotations
 
+import functools
 import json
+import shutil
 import subprocess
+import threading
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from itertools import pairwise
 from pathlib import Path
 
 import m3u8
 import pytest
+from playwright.sync_api import Browser
 
 from tests.e2e.checks import check_media_playlist, rung_keyframes
 from tests.e2e.test_process_command import REPO, run_process
+from tests.e2e.web_fixtures import browser  # noqa: F401  (the fixture)
 from tests.support.media import make_clip
 
 CLIP_SECONDS = 20.0  # chunks of 8 s: 0-8, 8-16, 16-20
@@ -69,6 +77,9 @@ def test_each_rung_ran_as_one_task_per_chunk_and_the_audio_as_one(
             f"transcode:{rung} [16-20 s]",
         }
     assert stages.count("transcode:audio") == 1
+    # The 240p rung and the audio were published first, before the rest was encoded.
+    assert stages.index("playable") < stages.index("finalise")
+    assert video["playableAt"] <= video["processedAt"]  # type: ignore[operator]
 
 
 @pytest.mark.slow
@@ -109,3 +120,73 @@ def test_the_dash_manifest_covers_the_same_segments_and_plays(
         playlist = m3u8.load(str(folder / "hls" / str(name) / "index.m3u8"))
         assert count == len(playlist.segments), name
     ffmpeg_plays(mpd)
+
+
+HLS_JS = REPO / "web" / "node_modules" / "hls.js" / "dist" / "hls.js"
+JOINS = (8.0, 16.0)
+PLAYER_PAGE = """<!doctype html><html><body><video muted playsinline></video>
+<script src="hls.js"></script><script>
+  window.hls = new Hls({ capLevelToPlayerSize: false });
+  window.hls.loadSource("media/hls/master.m3u8");
+  window.hls.attachMedia(document.querySelector("video"));
+  window.hlsErrors = [];
+  // Fatal errors only: hls.js recovers from the others itself (a forced level switch
+  // during a seek may report bufferAppendNoProgress, for one).
+  window.hls.on(Hls.Events.ERROR, (_, data) => data.fatal && window.hlsErrors.push(data.details));
+</script></body></html>"""
+
+
+@pytest.fixture
+def player_site(out: tuple[Path, dict[str, object]], tmp_path: Path) -> Iterator[str]:
+    """The stitched output and hls.js served from one origin: the page plays the master."""
+    site = tmp_path / "site"
+    site.mkdir()
+    shutil.copy(HLS_JS, site / "hls.js")
+    (site / "index.html").write_text(PLAYER_PAGE)
+    (site / "media").symlink_to(out[0])
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.slow
+def test_hls_js_in_chromium_plays_every_rung_across_every_join(
+    browser: Browser,  # noqa: F811  (the fixture imported above)
+    player_site: str,
+) -> None:
+    page = browser.new_page()
+    try:
+        page.goto(player_site)
+        page.wait_for_function("() => window.hls.levels.length === 2", timeout=20_000)
+        for level in (0, 1):
+            for join in JOINS:
+                # Given the rung forced and the playhead a second before the join
+                page.evaluate(
+                    """([level, at]) => {
+                        window.hls.currentLevel = level;
+                        const video = document.querySelector("video");
+                        video.currentTime = at;
+                        return video.play();
+                    }""",
+                    [level, join - 1.0],
+                )
+                # Then playback passes the join on that rung, with no error
+                page.wait_for_function(
+                    """([level, join]) => {
+                        const video = document.querySelector("video");
+                        return window.hls.currentLevel === level && !video.error
+                            && video.currentTime > join + 0.5;
+                    }""",
+                    arg=[level, join],
+                    timeout=30_000,
+                )
+        errors = page.evaluate("() => window.hlsErrors")
+        assert errors == [], errors
+    finally:
+        page.close()

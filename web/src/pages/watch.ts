@@ -58,6 +58,16 @@ export const watchPage: Page = async (ctx, main, route) => {
   if (video.playback?.hlsUrl) {
     const player = createPlayer(video.playback, video.title)
     layout.append(player.element)
+    // A long video plays from its first qualities while the others still encode.
+    if (video.own && video.status === 'PROCESSING') {
+      layout.append(
+        h(
+          'p',
+          { class: 'help early-playback', role: 'status' },
+          'Playing in its first qualities: higher qualities are on their way.',
+        ),
+      )
+    }
     stop = () => player.destroy()
   } else if (video.own) {
     const view = statusView(video.status, video.processingLog)
