@@ -156,9 +156,19 @@ def play_and_preview(page: Page, alice: BrowserSession) -> None:
     page.wait_for_function(
         "() => document.querySelector('video').currentTime > 0.5", timeout=20_000
     )
-    # Choosing a rung switches to it
+    # Choosing a rung switches to it: hls.js loads that level, the video shows its frames,
+    # and playback goes on
     page.get_by_label("Quality").select_option(label="360p")
     expect(page.locator(".player-status")).to_contain_text("360p")
+    chosen = page.evaluate("() => document.querySelector('video').currentTime")
+    page.wait_for_function(
+        """(chosen) => {
+            const video = document.querySelector('video')
+            return video.videoHeight === 360 && video.currentTime > chosen + 0.5 && !video.error
+        }""",
+        arg=chosen,
+        timeout=20_000,
+    )
     page.evaluate("document.querySelector('video').pause()")
     alice.screenshot("09-player")
 
@@ -180,6 +190,7 @@ def play_and_preview(page: Page, alice: BrowserSession) -> None:
 
 def second_user_cannot_see(bob: BrowserSession, video_id: str) -> None:
     # A second user sees neither the video in their library nor the video itself
+    bob.expect_console_error(rf"status of 404 .*/(videos|catalog)/{video_id}\]")
     bob.sign_in("web-bob")
     expect(bob.page.get_by_text("No videos yet")).to_be_visible()
     bob.open(f"/watch/{video_id}")

@@ -4,6 +4,8 @@ there (listParts) and sends only the rest."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 import struct
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +24,7 @@ pytest_plugins = ["tests.e2e.web_fixtures"]
 pytestmark = pytest.mark.slow
 
 MIB = 1024 * 1024
-PART = 16 * MIB  # the web app's part size (web/src/upload/s3hooks.ts)
+PART = 16 * MIB  # the API's planned part size, where the web app cuts (its default)
 
 
 def two_part_clip(path: Path) -> Path:
@@ -90,4 +92,12 @@ def test_an_upload_resumes_after_a_reload(
     assert any("partNumber=2" in u and u.startswith("PUT") for u in urls), urls
     assert not any("partNumber=1" in u and u.startswith("PUT") for u in urls), urls
     assert not any(u.startswith("POST") and u.endswith("/videos") for u in urls), urls
+
+    # And S3 assembled exactly the file: the part sent before the reload and the one after
+    listed = next(m for u in urls if (m := re.search(r"/videos/([^/]+)/upload/parts\?", u)))
+    source = offline_stack.client("s3").get_object(
+        Bucket=offline_stack.config.names.uploads_bucket, Key=f"{listed.group(1)}/source"
+    )
+    assembled = hashlib.sha256(source["Body"].read()).hexdigest()
+    assert assembled == hashlib.sha256(clip.read_bytes()).hexdigest()
     offline_stack.wait_for_executions(timeout_seconds=120)

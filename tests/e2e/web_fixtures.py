@@ -8,6 +8,7 @@ Import the fixtures a test module uses from here (they build on tests/conftest.p
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,19 @@ class BrowserSession:
     errors: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     csp_violations: list[str] = field(default_factory=list)
+    expected_errors: list[re.Pattern[str]] = field(default_factory=list)
+
+    def expect_console_error(self, pattern: str) -> None:
+        """A console error this test causes on purpose (a 404 it asks for, say): allowed."""
+        self.expected_errors.append(re.compile(pattern))
+
+    def unexpected_errors(self) -> list[str]:
+        return [
+            error
+            for error in self.errors
+            if error.startswith("pageerror")
+            or not any(p.search(error) for p in self.expected_errors)
+        ]
 
     def open(self, route: str = "/") -> None:
         url = f"{self.base_url}/#{route}"
@@ -113,7 +127,8 @@ class BrowserSession:
 @pytest.fixture
 def new_session(browser: Browser, webapp: WebAppServer) -> Iterator[Callable[..., BrowserSession]]:
     """Makes browser sessions (each its own cookies and storage); closes them after the
-    test, and fails it if a page raised an uncaught error or opened an alert."""
+    test, and fails it if a page raised an uncaught error, logged a console error the test
+    did not expect, or opened an alert."""
     sessions: list[BrowserSession] = []
 
     def make(viewport: dict[str, int] | None = None) -> BrowserSession:
@@ -123,8 +138,8 @@ def new_session(browser: Browser, webapp: WebAppServer) -> Iterator[Callable[...
         session = BrowserSession(context, page, webapp.url)
 
         def on_console(message: ConsoleMessage) -> None:
-            if message.type == "error":
-                session.errors.append(message.text)
+            if message.type == "error":  # with the URL, which a failed load's text omits
+                session.errors.append(f"{message.text} [{message.location.get('url', '')}]")
             if "Content Security Policy" in message.text:  # Chromium reports each refusal
                 session.csp_violations.append(message.text)
 
@@ -147,9 +162,9 @@ def new_session(browser: Browser, webapp: WebAppServer) -> Iterator[Callable[...
     yield make
     for session in sessions:
         session.context.close()
-    uncaught = [e for s in sessions for e in s.errors if e.startswith("pageerror")]
+    unexpected = [e for s in sessions for e in s.unexpected_errors()]
     alerts = [d for s in sessions for d in s.dialogs]
     refused = [v for s in sessions for v in s.csp_violations]
     assert not refused, f"the Content-Security-Policy refused what the app loads: {refused}"
-    assert not uncaught, f"uncaught errors in the page: {uncaught}"
+    assert not unexpected, f"errors in the page or its console: {unexpected}"
     assert not alerts, f"the page opened dialogs (script injection?): {alerts}"
