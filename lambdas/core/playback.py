@@ -11,6 +11,7 @@ of its WebVTT).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
@@ -26,6 +27,18 @@ HLS_FOLDER = "hls"
 DASH_FOLDER = "dash"
 THUMBS_FOLDER = "thumbs"
 PLAYER_FOLDERS = (HLS_FOLDER, DASH_FOLDER, THUMBS_FOLDER)
+SIGNATURES_KEPT = 4096
+MAX_EXPIRY_STEP_SECONDS = 60
+
+
+def expiry(now: datetime, ttl_seconds: int) -> datetime:
+    """`now + ttl`, rounded down to a step of a tenth of the TTL (a minute at most): a video
+    signed again within the step gets the same policy, so its signature is reused instead
+    of costing another RSA signature (one per poster on every list). A URL stays valid at
+    least `ttl - step`, never longer than the TTL."""
+    step = max(1, min(MAX_EXPIRY_STEP_SECONDS, ttl_seconds // 10))
+    end = int((now + timedelta(seconds=ttl_seconds)).timestamp())
+    return datetime.fromtimestamp(end - end % step, UTC)
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,7 @@ class MediaUrlSigner:
         self._key = key
         self._config = config
         self._signer = CloudFrontSigner(config.key_pair_id, self._rsa_sha1)
+        self._signed = functools.lru_cache(maxsize=SIGNATURES_KEPT)(self._sign)
 
     def _rsa_sha1(self, message: bytes) -> bytes:
         # CloudFront verifies signed URLs with RSA-SHA1 (PKCS#1 v1.5); it defines the format.
@@ -79,7 +93,10 @@ class MediaUrlSigner:
         return f"{self._config.base_url}/{quote(video_id)}/{folder}/*"
 
     def sign(self, video_id: str, folder: str, now: datetime | None = None) -> SignedAccess:
-        expires_at = (now or datetime.now(UTC)) + timedelta(seconds=self._config.ttl_seconds)
+        expires_at = expiry(now or datetime.now(UTC), self._config.ttl_seconds)
+        return self._signed(video_id, folder, expires_at)
+
+    def _sign(self, video_id: str, folder: str, expires_at: datetime) -> SignedAccess:
         resource = self.resource_for(video_id, folder)
         policy = self._signer.build_policy(resource, expires_at)
         signed = self._signer.generate_presigned_url(resource, policy=policy)

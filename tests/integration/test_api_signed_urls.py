@@ -106,6 +106,22 @@ def test_playback_signs_each_folder_for_itself_and_nothing_for_jobs() -> None:
         VERIFIER.verify(f"{BASE}/abc/jobs/rung-360p.json", shared, "127.0.0.1")
 
 
+def test_a_video_signed_again_within_the_expiry_step_reuses_its_signature() -> None:
+    # Given the 60 s TTL: expiries fall on 6 s steps
+    start = datetime(2026, 1, 1, 0, 0, 0, tzinfo=UTC)
+    first = SIGNER.sign("abc", "thumbs", start)
+    # Then within the step the same policy and signature come back, and the next step is new
+    assert SIGNER.sign("abc", "thumbs", start + timedelta(seconds=5)) == first
+    later = SIGNER.sign("abc", "thumbs", start + timedelta(seconds=6))
+    assert later.query != first.query and later.expires_at > first.expires_at
+    # And a signature never outlives the TTL, nor ends more than a step early
+    for offset in range(12):
+        now = start + timedelta(seconds=offset, milliseconds=300)
+        expires_at = SIGNER.sign("abc", "hls", now).expires_at
+        assert now + timedelta(seconds=54) < expires_at <= now + timedelta(seconds=60)
+    assert SIGNER.sign("abd", "thumbs", start).query != first.query  # each video its own
+
+
 def test_expired_and_not_yet_valid_policies_are_refused() -> None:
     expired = query_of("abc", now=datetime.now(UTC) - timedelta(minutes=2))
     with pytest.raises(Forbidden, match="expired"):
