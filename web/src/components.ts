@@ -47,6 +47,8 @@ export function visibilityBadge(visibility: Visibility): HTMLElement {
   )
 }
 
+const STEP_WORDS = { done: 'done', failed: 'failed', current: 'in progress', todo: 'to do' } as const
+
 /** Upload → Analyse → Transcode → Finalise → Ready, with the current step marked. */
 export function stepper(view: StatusView): HTMLElement {
   const list = h('ol', { class: 'stepper', 'aria-label': 'Processing progress' })
@@ -63,11 +65,7 @@ export function stepper(view: StatusView): HTMLElement {
       h(
         'li',
         { class: `step step-${state}`, 'aria-current': state === 'current' ? 'step' : null },
-        h(
-          'span',
-          { class: 'visually-hidden' },
-          `${state === 'done' ? 'done' : state === 'failed' ? 'failed' : state === 'current' ? 'in progress' : 'to do'}: `,
-        ),
+        h('span', { class: 'visually-hidden' }, `${STEP_WORDS[state]}: `),
         name,
       ),
     )

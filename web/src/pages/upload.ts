@@ -72,7 +72,9 @@ function createUploader(ctx: AppContext, user: string): Uploader {
         h(
           'p',
           { class: 'lead' },
-          'Drop a video or pick one, add a title and who may see it, and upload. Large files go in parts: pause, lose the connection or reload the page, and the upload carries on from where it stopped.',
+          'Drop a video or pick one, add a title and who may see it, and upload. Large files go in ' +
+            'parts: pause, lose the connection or reload the page, and the upload carries on from ' +
+            'where it stopped.',
         ),
       ),
     ),
@@ -263,6 +265,15 @@ function createUploader(ctx: AppContext, user: string): Uploader {
   return { user, uppy, view }
 }
 
+const BADGE_TONES = {
+  done: 'ok',
+  error: 'error',
+  restored: 'busy',
+  paused: 'neutral',
+  uploading: 'busy',
+  ready: 'neutral',
+} as const
+
 function uploadItem(
   uppy: Uppy<UploadMeta, Body>,
   file: File,
@@ -328,7 +339,7 @@ function uploadItem(
       h(
         'span',
         {
-          class: `badge badge-${state === 'done' ? 'ok' : state === 'error' ? 'error' : state === 'uploading' || state === 'restored' ? 'busy' : 'neutral'}`,
+          class: `badge badge-${BADGE_TONES[state]}`,
         },
         label,
       ),
@@ -347,7 +358,8 @@ function uploadItem(
       ? h(
           'p',
           { class: 'help' },
-          'The page was reloaded: choose the same file again (Re-select) and the upload carries on from where it stopped.',
+          'The page was reloaded: choose the same file again (Re-select) ' +
+            'and the upload carries on from where it stopped.',
         )
       : null,
     h(
