@@ -53,6 +53,8 @@ ASL_PLACEHOLDERS = (
     "SubnetId1",
     "SubnetId2",
     "SecurityGroupId",
+    "CapacityProvider",
+    "SpotFallback",
 )
 
 # API Gateway default stage throttling (requests per second, burst)

@@ -122,8 +122,8 @@ class Pipeline(Construct):
             container_insights_v2=ecs.ContainerInsights.ENABLED,
             enable_fargate_capacity_providers=True,
         )
-        # The state machine's RunTask names no launch type, so this default strategy decides
-        # between on-demand Fargate and Spot (an interrupted Spot task is retried by the Map).
+        # The state machine's RunTask names its capacity provider (${CapacityProvider}, so the
+        # Spot fallback can switch one attempt); this default matches it for tasks run by hand.
         self.cluster.add_default_capacity_provider_strategy(
             [
                 ecs.CapacityProviderStrategy(
@@ -274,6 +274,12 @@ class Pipeline(Construct):
         allow(self.finalise, ["s3:ListBucket"], [storage.media.bucket_arn])
         allow(self.record_failure, ["s3:ListBucket"], [storage.media.bucket_arn])
         allow(self.record_failure, ["s3:DeleteObject"], [storage.media.arn_for_objects("*")])
+        # FFmpeg's reason for a job it refused, which the transcoder leaves beside the results
+        allow(
+            self.record_failure,
+            ["s3:GetObject"],
+            [storage.media.arn_for_objects("*/jobs/*.failed.json")],
+        )
         # Each reads the video before a conditional update; none has table-level actions.
         for function in (self.probe, self.finalise, self.record_failure):
             table.grant_read_write_data(function)
@@ -314,6 +320,9 @@ class Pipeline(Construct):
             "SubnetId1": subnets[0].subnet_id,
             "SubnetId2": subnets[1].subnet_id,
             "SecurityGroupId": self.security_group.security_group_id,
+            # RunTask names its capacity, so the Spot fallback can switch it for one attempt.
+            "CapacityProvider": "FARGATE_SPOT" if settings.fargate_spot else "FARGATE",
+            "SpotFallback": "true" if settings.fargate_spot and settings.spot_fallback else "false",
         }
         assert tuple(substitutions) == constants.ASL_PLACEHOLDERS
         self.state_machine = sfn.StateMachine(

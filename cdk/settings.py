@@ -84,6 +84,8 @@ class Settings(BaseModel):
     fargate_cpu: int = 2048
     fargate_memory_mib: int = 4096
     fargate_spot: bool = False
+    # With fargateSpot: a job interrupted three times makes its last attempt on on-demand Fargate
+    spot_fallback: bool = False
     architecture: Literal["x86_64", "arm64"] = "x86_64"  # of the two container images
     # Uploads
     max_upload_bytes: int = Field(default=50 * 1024**3, gt=0, le=5 * 1024**4)

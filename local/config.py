@@ -65,5 +65,13 @@ class OfflineConfig:
     job_strategy: JobStrategy = "per_rung"  # the probe's JOB_STRATEGY
     chunk_seconds: int = 120  # the probe's CHUNK_SECONDS: 0 turns chunking off
     job_timeout_min_seconds: int = 600
+    # The capacity RunTask asks for (a task record shows it); the Spot fallback's last attempt
+    # after repeated interruptions asks for on-demand FARGATE.
+    fargate_spot: bool = False
+    spot_fallback: bool = False
+    # Faults the ECS hook injects at random (local/tasks.py): interrupted tasks, refused RunTasks
+    interrupt_rate: float = 0.0
+    refuse_rate: float = 0.0
+    fault_seed: int = 0
     # The transcoder container's command; tests swap in a fault-injecting wrapper.
     transcoder_entrypoint: tuple[str, ...] = ("python", "-m", "transcoder")

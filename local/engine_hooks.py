@@ -12,6 +12,9 @@ pinned in requirements.txt, and tests/unit/test_engine_hooks.py checks every tar
   (`local/tasks.py`); the task stops with that process's exit code, and a non-zero code fails
   the state with States.TaskFailed and the task's description as the cause, as on AWS. A
   state that times out, or an execution that is stopped, kills the process.
+- `state_task_service_ecs._SUPPORTED_API_PARAM_BINDINGS`: RunTask's `CapacityProviderStrategy`
+  reaches the launcher (Step Functions passes it to ECS; moto's list of RunTask parameters
+  predates it and drops it), so the Spot fallback's on-demand attempt is visible offline.
 - `iteration_worker.CustomErrorName`: a failed Map iteration keeps its "States.*" error name,
   as on AWS, instead of becoming States.Runtime.
 - `DynamoDBBackend.put_item`, `update_item`, `delete_item`, `transact_write_items`: one lock
@@ -65,7 +68,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
 from local import iam_audit
-from local.tasks import LocalTask, TaskLauncher
+from local.tasks import CapacityRefused, LocalTask, TaskFaults, TaskLauncher
 
 log = logging.getLogger("streamforge.local.engine")
 
@@ -188,15 +191,28 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
 _launcher: TaskLauncher | None = None
 
 
-def _task_failed(env: Any, resource: Any, cause: dict[str, Any]) -> FailureEventException:
+# What Step Functions raises when RunTask answers with Failures (capacity, quota)
+CAPACITY_ERROR = "AmazonECS.Unknown"
+
+
+def _task_failed(
+    env: Any, resource: Any, cause: dict[str, Any], error: str = ""
+) -> FailureEventException:
+    """States.TaskFailed with the task's description as the cause, or `error` (a service
+    error's name, such as a refused RunTask's) with the cause it gives."""
+    error_name: ErrorName = (
+        CustomErrorName(error_name=error)
+        if error
+        else StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed)
+    )
     return FailureEventException(
         failure_event=FailureEvent(
             env=env,
-            error_name=StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed),
+            error_name=error_name,
             event_type=HistoryEventType.TaskFailed,
             event_details=EventDetails(  # type: ignore[typeddict-item]
                 taskFailedEventDetails=TaskFailedEventDetails(
-                    error=StatesErrorNameType.StatesTaskFailed.to_name(),
+                    error=error or StatesErrorNameType.StatesTaskFailed.to_name(),
                     cause=json.dumps(cause),
                     resource=resource._get_sfn_resource(),
                     resourceType=resource._get_sfn_resource_type(),
@@ -215,7 +231,10 @@ def _eval_service_task(
 ) -> None:
     if _launcher is None:
         raise RuntimeError("local engine hooks are not installed")
-    task = _launcher.run(_pascal_parameters(normalised_parameters))
+    try:
+        task = _launcher.run(_pascal_parameters(normalised_parameters))
+    except CapacityRefused as refused:  # RunTask started nothing: its Failures are the cause
+        raise _task_failed(env, self, {"Failures": refused.failures}, CAPACITY_ERROR) from None
     env.stack.append({"Tasks": [task.describe()], "_local_task_arn": task.task_arn})
 
 
@@ -251,6 +270,14 @@ def _eval_integration_pattern(
 def _pascal_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
     """moto hands the ASL's parameters through in camelCase (boto) or PascalCase (ASL)."""
     return {key[:1].upper() + key[1:]: value for key, value in parameters.items()}
+
+
+def _run_task_parameters() -> dict[str, set[str]]:
+    bindings: dict[str, set[str]] = state_task_service_ecs._SUPPORTED_API_PARAM_BINDINGS
+    return {**bindings, "runtask": {*bindings["runtask"], "CapacityProviderStrategy"}}
+
+
+_ECS_PARAMETERS = _run_task_parameters()
 
 
 # --- Map iterations keep their error's name ------------------------------------------------
@@ -305,6 +332,12 @@ def hooks() -> list[Hook]:
             _eval_integration_pattern,
             state_task_service_callback.StateTaskServiceCallback,
         ),
+        Hook(
+            state_task_service_ecs,
+            "_SUPPORTED_API_PARAM_BINDINGS",
+            _ECS_PARAMETERS,
+            state_task_service_ecs,
+        ),
         Hook(iteration_worker, "CustomErrorName", _iteration_error_name, iteration_worker),
         *_atomic_dynamodb_writes(),
     ]
@@ -329,6 +362,11 @@ def install(launcher: TaskLauncher) -> None:
 def launched_tasks() -> list[LocalTask]:
     """Every task started since the hooks were installed, oldest first."""
     return list(_launcher.tasks.values()) if _launcher else []
+
+
+def injected_faults() -> TaskFaults:
+    """What the launcher's fault injection has done so far."""
+    return _launcher.faults if _launcher else TaskFaults()
 
 
 def stop_all_tasks() -> None:

@@ -241,6 +241,8 @@ def deploy(
             "SubnetId1": subnet_ids[0],
             "SubnetId2": subnet_ids[1],
             "SecurityGroupId": security_group_id,
+            "CapacityProvider": "FARGATE_SPOT" if config.fargate_spot else "FARGATE",
+            "SpotFallback": "true" if config.spot_fallback else "false",
         }
     )
     state_machine_arn = client("stepfunctions").create_state_machine(

@@ -40,7 +40,7 @@ from local.resources import (
     function_environment,
 )
 from local.s3front import PresignedVerifier, S3FrontServer
-from local.tasks import TaskLauncher
+from local.tasks import TaskFaults, TaskLauncher
 from local.upload_events import UploadEventPump
 
 log = logging.getLogger("streamforge.local")
@@ -102,6 +102,11 @@ class OfflineStack:
                 log_dir=config.state_dir / "task-logs",
                 region=REGION,
                 base_environment={"PYTHONPATH": _transcoder_pythonpath()},
+                faults=TaskFaults.from_environment(
+                    interrupt_rate=config.interrupt_rate,
+                    refuse_rate=config.refuse_rate,
+                    seed=config.fault_seed,
+                ),
             )
         )
         # The CDN's key pair: CloudFront holds the public half, the API reads the private half

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from lambdas.core import videos
-from lambdas.pipeline.contract import JOB_ENV_VAR
+from lambdas.pipeline.contract import JOB_ENV_VAR, ChunkSpec, result_key
 from lambdas.pipeline.errors import REJECTIONS
 
 if TYPE_CHECKING:
@@ -35,13 +35,19 @@ class Failure:
     message: str
 
 
-def describe_failure(error: StepError, execution_arn: str = "") -> Failure:
+# The transcoder's exit codes that the workflow tells apart (transcoder/__main__.py).
+EXIT_MEDIA = 3  # FFmpeg refused the input
+EXIT_TERMINATED = 143  # SIGTERM: a Spot reclaim or a task stopped from outside
+INTERRUPTION_STOP_CODES = ("SpotInterruption", "TerminationNotice")
+
+
+def describe_failure(error: StepError, execution_arn: str = "", ffmpeg_reason: str = "") -> Failure:
     cause = _json_or_none(error.cause)
     if error.error in REJECTIONS:
         message = cause.get("errorMessage") if isinstance(cause, dict) else None
         return Failure(REJECTIONS[error.error].code, str(message or error.cause))
     if isinstance(cause, dict) and "Containers" in cause:
-        return _task_failure(error.error, cause)
+        return _task_failure(error.error, cause, ffmpeg_reason)
     if error.error == "States.Timeout":
         return Failure(
             "TIMEOUT",
@@ -56,7 +62,7 @@ def describe_failure(error: StepError, execution_arn: str = "") -> Failure:
     )
 
 
-def _task_failure(error_name: str, task: dict[str, Any]) -> Failure:
+def _task_failure(error_name: str, task: dict[str, Any], ffmpeg_reason: str = "") -> Failure:
     container = (task.get("Containers") or [{}])[0]
     exit_code = container.get("ExitCode")
     job = _failed_job(task)
@@ -73,6 +79,20 @@ def _task_failure(error_name: str, task: dict[str, Any]) -> Failure:
             f"Transcoding {what} ran past its time limit and was stopped, "
             "on every attempt. Reprocess the video; if it fails again, re-export it and upload.",
         )
+    if exit_code == EXIT_MEDIA:
+        return Failure(
+            "TRANSCODE_FAILED",
+            f"FFmpeg could not encode {what} from this file, twice: "
+            f"{ffmpeg_reason or 'its reason was not recorded'}. The source may be damaged or "
+            "use an unsupported codec: re-export it and upload again.",
+        )
+    if is_interruption(task):
+        return Failure(
+            "TRANSCODE_INTERRUPTED",
+            f"Transcoding {what} was interrupted on every attempt "
+            f"({task.get('StopCode') or f'exit code {exit_code}'}): the capacity it ran on was "
+            "reclaimed. Nothing is wrong with the file; reprocess the video.",
+        )
     detail = f"exit code {exit_code}" if exit_code is not None else "no exit code"
     if reason:
         detail += f", {reason}"
@@ -82,6 +102,29 @@ def _task_failure(error_name: str, task: dict[str, Any]) -> Failure:
         f"may be damaged or use an unsupported codec: re-export it and upload again. The "
         f"transcoder's log for task {task.get('TaskArn', '?')} has FFmpeg's message.",
     )
+
+
+def is_interruption(task: dict[str, Any]) -> bool:
+    """The workflow's own test (ClassifyTaskFailure): a reclaim, or the transcoder's SIGTERM."""
+    container = (task.get("Containers") or [{}])[0]
+    return (
+        task.get("StopCode") in INTERRUPTION_STOP_CODES
+        or container.get("ExitCode") == EXIT_TERMINATED
+    )
+
+
+def ffmpeg_reason_key(task: dict[str, Any]) -> str | None:
+    """Where the transcoder left FFmpeg's reason for a job it refused (runner.failure_key)."""
+    job = _failed_job(task)
+    names = _rendition_names(job)
+    if not names or not job.get("video_id"):
+        return None
+    try:
+        chunk = ChunkSpec.model_validate(job["chunk"]) if job.get("chunk") else None
+    except ValueError:
+        return None
+    key = result_key(str(job["video_id"]), "+".join(names), chunk)
+    return key.removesuffix(".json") + ".failed.json"
 
 
 def _failed_job(task: dict[str, Any]) -> dict[str, Any]:
@@ -144,8 +187,25 @@ def remove_unpublished_outputs(s3: S3Client, bucket: str, video_id: str) -> int:
     return removed
 
 
+def read_ffmpeg_reason(s3: S3Client, bucket: str, error: StepError) -> str:
+    """FFmpeg's last error line, when a transcoder task exited because FFmpeg refused it."""
+    task = _json_or_none(error.cause)
+    if not isinstance(task, dict) or "Containers" not in task:
+        return ""
+    container = (task.get("Containers") or [{}])[0]
+    key = ffmpeg_reason_key(task) if container.get("ExitCode") == EXIT_MEDIA else None
+    if key is None:
+        return ""
+    try:
+        note = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    except (s3.exceptions.NoSuchKey, ValueError):
+        return ""
+    return str(note.get("reason", ""))
+
+
 def record_failure(s3: S3Client, media_bucket: str, request: FailureRequest) -> Failure:
-    failure = describe_failure(request.error, request.execution_arn)
+    reason = read_ffmpeg_reason(s3, media_bucket, request.error)
+    failure = describe_failure(request.error, request.execution_arn, reason)
     marked = videos.mark_failed(
         request.video_id, error_code=failure.code, error_message=failure.message
     )

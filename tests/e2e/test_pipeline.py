@@ -142,7 +142,7 @@ def test_a_transcoder_failing_every_attempt_fails_the_video_naming_the_rendition
     assert video["error"]["code"] == "TRANSCODE_FAILED"
     assert "480p rendition failed on every attempt (exit code 137" in video["error"]["message"]
     letters = [m for m in dead_letters(offline_stack) if m["video_id"] == video_id]
-    assert len(letters) == 1 and letters[0]["error"]["Error"] == "States.TaskFailed"
+    assert len(letters) == 1 and letters[0]["error"]["Error"] == "TranscoderFailed"
     assert media_keys(offline_stack, video_id) == []  # no half-published output
 
 

@@ -3,9 +3,13 @@
 It runs the real `python -m transcoder`. When the fault plan (a JSON file named by
 STREAMFORGE_FAULT_PLAN) lists the job's video and rendition, the first N attempts fail:
 "crash" kills the transcoder mid-job (SIGKILL, as when a container dies) and exits 137;
-"hang" never finishes, so only the workflow's timeout can end it; "slow" runs the real
-transcoder after a pause, and succeeds. Later attempts run normally.
+"hang" never finishes, so only the workflow's timeout can end it; "media" runs the real
+transcoder on a rendition libx264 refuses (an odd width), so FFmpeg itself fails the job;
+"slow" runs the real transcoder after a pause, and succeeds. Later attempts run normally.
 Plan: {"<video_id>": {"job": "480p", "fault": "crash", "attempts": 1}}
+
+"interrupt" and "refuse" are ECS's doing, not the container's: the local ECS hook
+(`local/tasks.py`, TaskFaults) reads the same plan for those.
 """
 
 from __future__ import annotations
@@ -20,16 +24,20 @@ from pathlib import Path
 
 CRASH_AFTER_SECONDS = 0.5
 SLOW_SECONDS = 15.0
+CONTAINER_FAULTS = ("crash", "hang", "media", "slow")
 
 
 def _planned_fault(plan_path: Path, video_id: str, job_name: str) -> str | None:
     plan = json.loads(plan_path.read_text()).get(video_id)
     if not plan or plan.get("job") != job_name:
         return None
+    fault = str(plan.get("fault", "crash"))
+    if fault not in CONTAINER_FAULTS:
+        return None
     counter = plan_path.with_name(f"{video_id}-{job_name}.attempts")
     attempts = int(counter.read_text()) if counter.exists() else 0
     counter.write_text(str(attempts + 1))
-    return str(plan.get("fault", "crash")) if attempts < int(plan.get("attempts", 1)) else None
+    return fault if attempts < int(plan.get("attempts", 1)) else None
 
 
 def main() -> int:
@@ -42,6 +50,10 @@ def main() -> int:
         os.execv(sys.executable, command)  # becomes the real transcoder
     if fault == "slow":  # a rung much slower than the rest: it starts SLOW_SECONDS late
         time.sleep(SLOW_SECONDS)
+        os.execv(sys.executable, command)
+    if fault == "media":
+        rendition = {**job["rendition"], "width": job["rendition"]["width"] | 1}
+        os.environ["STREAMFORGE_JOB"] = json.dumps({**job, "rendition": rendition})
         os.execv(sys.executable, command)
     if fault == "hang":
         print(f"fault injection: the {name} transcoder hangs", file=sys.stderr, flush=True)

@@ -32,9 +32,11 @@ def state():
     rows = {}
     for hook in engine_hooks.hooks():
         current = getattr(hook.owner, hook.name)
+        # data (a dict) has no __module__: it is the module's that holds it
+        module = getattr(current, "__module__", None) or engine_hooks._dotted(hook.defined_on)
         rows[hook.target] = {
             "defined_on": engine_hooks._dotted(hook.defined_on),
-            "from_moto": getattr(current, "__module__", "").startswith("moto."),
+            "from_moto": module.startswith("moto."),
             "installed": engine_hooks.is_installed(hook) and current is hook.new,
         }
         engine_hooks.check_target(hook)  # raises if moto moved it
@@ -56,6 +58,11 @@ EXPECTED_TARGETS = {
     "LambdaFunction._invoke_lambda": "LambdaFunction",
     "StateTaskServiceEcs._eval_service_task": "StateTaskServiceEcs",
     "StateTaskServiceEcs._eval_integration_pattern": "StateTaskServiceCallback",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service."
+    "state_task_service_ecs._SUPPORTED_API_PARAM_BINDINGS": (
+        "moto.stepfunctions.parser.asl.component.state.exec.state_task.service."
+        "state_task_service_ecs"
+    ),
     "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration."
     "iteration_worker.CustomErrorName": (
         "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iteration_worker"

@@ -11,7 +11,7 @@ ASL = Path(__file__).resolve().parents[2] / "stepfunctions" / "pipeline.asl.json
 PLACEHOLDERS = {
     "VideosTableName", "ProbeFunctionArn", "FinaliseFunctionArn", "RecordFailureFunctionArn",
     "DeadLetterQueueUrl", "ClusterArn", "TaskDefinitionArn", "ContainerName",
-    "SubnetId1", "SubnetId2", "SecurityGroupId",
+    "SubnetId1", "SubnetId2", "SecurityGroupId", "CapacityProvider", "SpotFallback",
 }  # fmt: skip
 
 
@@ -47,12 +47,17 @@ def test_every_task_has_a_timeout_and_every_retry_backs_off_with_jitter() -> Non
             assert retrier["BackoffRate"] >= 2 and retrier["JitterStrategy"] == "FULL", name
 
 
-def test_the_map_runs_one_ecs_task_per_job_and_retries_a_failed_task() -> None:
+def test_the_map_runs_one_ecs_task_per_job_and_classifies_a_failed_task() -> None:
     transcode = all_states(definition()["States"])["Transcode"]
     assert transcode["Type"] == "Map"
     task = transcode["ItemProcessor"]["States"]["RunTranscoder"]
     assert task["Resource"] == "arn:aws:states:::ecs:runTask.sync"
-    assert any("States.TaskFailed" in r["ErrorEquals"] for r in task["Retry"])
+    # Retry cannot read the task's exit code or stop code: a Catch hands it to the classifier
+    # (tests/unit/test_retry_policy.py).
+    assert not any("States.TaskFailed" in r["ErrorEquals"] for r in task["Retry"])
+    assert task["Catch"] == [
+        {"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.failure", "Next": "ReadTaskFailure"}
+    ]
 
 
 # RunTask's `Failures` (no capacity, over the vCPU quota) fail a .sync task as
@@ -69,8 +74,6 @@ def test_capacity_and_quota_errors_wait_patiently_apart_from_ffmpeg_failures() -
     assert capacity["MaxAttempts"] >= 6
     assert capacity["IntervalSeconds"] >= 20
     assert capacity["MaxDelaySeconds"] >= 120
-    (task_failed,) = [r for r in retry if "States.TaskFailed" in r["ErrorEquals"]]
-    assert task_failed["MaxAttempts"] == 2  # a failing FFmpeg is not worth eight tries
 
 
 def test_every_failure_path_ends_in_the_dead_letter_queue_and_fail() -> None:

@@ -13,13 +13,15 @@ from pydantic import ValidationError
 
 from transcoder.command import UnsupportedJobError
 from transcoder.contract import JOB_ENV_VAR, TranscodeJob
-from transcoder.runner import JobFailedError, run_job
+from transcoder.runner import JobFailedError, MediaError, failure_key, run_job
 from transcoder.settings import Settings
 from transcoder.storage import MediaStore, make_s3_client
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+# FFmpeg refused this input: the workflow retries it once at most (stepfunctions/pipeline.asl.json)
+EXIT_MEDIA = 3
 EXIT_TERMINATED = 128 + signal.SIGTERM
 
 log = logging.getLogger("transcoder")
@@ -51,7 +53,10 @@ def main(env: Mapping[str, str]) -> int:
     except ValidationError as exc:
         log.error("invalid job or settings: %s", exc)
         return EXIT_BAD_INPUT
+    return run(job, settings)
 
+
+def run(job: TranscodeJob, settings: Settings) -> int:
     try:
         store = MediaStore(
             make_s3_client(),
@@ -62,6 +67,15 @@ def main(env: Mapping[str, str]) -> int:
     except UnsupportedJobError as exc:
         log.error("cannot encode this job: %s", exc)
         return EXIT_BAD_INPUT
+    except MediaError as exc:
+        log.error(
+            "job %s: ffmpeg refused the input: %s",
+            job.label,
+            exc.reason,
+            extra={"fields": {"stderr_tail": exc.stderr_tail}},
+        )
+        _leave_reason(store, job, exc)
+        return EXIT_MEDIA
     except JobFailedError as exc:
         log.error(
             "job %s failed: %s", job.label, exc, extra={"fields": {"stderr_tail": exc.stderr_tail}}
@@ -79,6 +93,16 @@ def main(env: Mapping[str, str]) -> int:
     return EXIT_OK
 
 
+def _leave_reason(store: MediaStore, job: TranscodeJob, error: MediaError) -> None:
+    """ECS's task description has only the exit code: FFmpeg's reason goes beside the job's
+    result, where RecordFailure reads it for the video's message."""
+    note = json.dumps({"reason": error.reason, "stderr_tail": error.stderr_tail[-10:]})
+    try:
+        store.put_json(failure_key(job), note)
+    except Exception:  # the exit code still tells the workflow what happened
+        log.warning("could not store ffmpeg's reason for %s", job.label, exc_info=True)
+
+
 def _configure_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLines())
@@ -87,8 +111,9 @@ def _configure_logging() -> None:
 
 
 def _exit_on_sigterm() -> None:
-    # As PID 1 in the container, Python would ignore ECS's SIGTERM. Exiting instead
-    # unwinds subprocess.run (which kills FFmpeg) and removes the work directory.
+    # As PID 1 in the container, Python would ignore ECS's SIGTERM (a Spot reclaim gives two
+    # minutes). Exiting instead unwinds subprocess.run (which kills FFmpeg) and removes the
+    # work directory; the result is written last, so nothing uploaded so far counts as done.
     def stop(signum: int, frame: object) -> None:
         log.error("terminated by signal %d", signum)
         sys.exit(EXIT_TERMINATED)

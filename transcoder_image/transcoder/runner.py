@@ -59,6 +59,8 @@ _UPLOAD_THREADS = 8
 _MAXRSS_BYTES = 1 if sys.platform == "darwin" else 1024  # Linux reports KiB
 # A query string can carry a credential (a presigned URL's does): keep it out of the logs.
 _URL_QUERY = re.compile(r"(https?://[^\s?'\"]*)\?[^\s'\":]*")
+_ERROR_LEVEL = re.compile(r"\[(error|fatal|panic)\]")
+_ADDRESS = re.compile(r" @ 0x[0-9a-f]+")
 
 
 class JobFailedError(Exception):
@@ -67,6 +69,17 @@ class JobFailedError(Exception):
     def __init__(self, message: str, stderr_tail: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.stderr_tail = list(stderr_tail)
+
+
+class MediaError(JobFailedError):
+    """FFmpeg itself refused this input: another attempt would fail the same way."""
+
+    @property
+    def reason(self) -> str:
+        """FFmpeg's last two errors (the cause, then its consequence), without addresses."""
+        errors = [line for line in self.stderr_tail if _ERROR_LEVEL.search(line)]
+        lines = errors[-2:] or self.stderr_tail[-1:]
+        return "; ".join(_ADDRESS.sub("", line) for line in lines) if lines else str(self)
 
 
 @dataclass(frozen=True)
@@ -180,7 +193,9 @@ def run_ffmpeg(command: Sequence[str], log_path: Path) -> EncodeStats:
     tail = redact(summary.tail)
     if completed.returncode != 0:
         last = tail[-1] if tail else "no error output"
-        raise JobFailedError(f"ffmpeg exited with {completed.returncode}: {last}", tail)
+        # A negative code is a signal (killed from outside), not FFmpeg's verdict on the input.
+        error = MediaError if completed.returncode > 0 else JobFailedError
+        raise error(f"ffmpeg exited with {completed.returncode}: {last}", tail)
     if summary.problems:
         log.warning(
             "ffmpeg reported problems",
@@ -400,6 +415,11 @@ def _init_name(playlist: MediaPlaylist) -> str:
 def _media_files(playlist: MediaPlaylist) -> list[str]:
     """The init segment, then the media segments, in playlist order."""
     return [_init_name(playlist), *(segment.uri for segment in playlist.segments)]
+
+
+def failure_key(job: TranscodeJob) -> str:
+    """Where a job FFmpeg refused leaves the reason (lambdas/pipeline/failure.py reads it)."""
+    return result_key(job.video_id, job.name, job.chunk).removesuffix(".json") + ".failed.json"
 
 
 def _key(job: TranscodeJob, name: str) -> str:
