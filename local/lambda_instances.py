@@ -1,14 +1,15 @@
 """Lambda instances as worker processes, for the gateway emulator.
 
-Each instance is a Python process that imports the handler (its own cold start, on the
-first invocation it serves) and then runs one invocation at a time, as a Lambda execution
-environment does; module state (the resolver's current event, cached clients) is the
-instance's own. `FunctionInstances` starts a new instance when every running one is busy,
-up to its concurrency, and queues an invocation behind a busy one beyond that.
+Each instance is a Python process that imports the handler when it starts (its own cold
+start, which its first invocation waits for) and then runs one invocation at a time, as a
+Lambda execution environment does; module state (the resolver's current event, cached
+clients) is the instance's own. `FunctionInstances` starts a new instance when every
+running one is busy, up to its concurrency, and queues an invocation behind a busy one
+beyond that.
 
 Parent and instance speak one JSON line each way per invocation over the instance's stdin
 and a copy of its stdout; the handler's own stdout (Powertools' logs) goes to stderr.
-`python -m local.lambda_instances HANDLER FUNCTION_NAME` is the instance side. Only the
+`python -m local.lambda_instances HANDLER NAME ARN` is the instance side. Only the
 standard library at the top: an instance imports this module before the handler.
 """
 
@@ -30,6 +31,10 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 STOP_GRACE_SECONDS = 1.0
+# Lambda gives an instance's init (the handler's import) its own 10 s, apart from the
+# function's timeout; several instances importing at once on a busy 2-core machine can
+# take longer, so offline their init may take a minute.
+INIT_TIMEOUT_SECONDS = 60.0
 
 
 class FunctionError(Exception):
@@ -73,6 +78,7 @@ class LambdaInstance:
 
     def __init__(self, spec: FunctionSpec, environment: Mapping[str, str]):
         self.spec = spec
+        self._initialised = False
         self._process = subprocess.Popen(
             [sys.executable, "-m", "local.lambda_instances", spec.handler, spec.name, spec.arn],
             stdin=subprocess.PIPE,
@@ -86,12 +92,24 @@ class LambdaInstance:
         return self._process.pid
 
     def invoke(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        stdin, stdout = self._pipes()
+        if not self._initialised:  # the cold start: the first invocation waits for it
+            try:
+                self._reply(INIT_TIMEOUT_SECONDS)
+            except FunctionError:
+                self.stop()  # it exits after a failed init; never reused
+                raise
+            self._initialised = True
+        stdin, _ = self._pipes()
         request = {"event": event, "timeout_seconds": self.spec.timeout_seconds}
         stdin.write(json.dumps(request) + "\n")
         stdin.flush()
-        # One request in flight, so nothing is left in the reader's buffer between replies.
-        ready, _, _ = select.select([stdout], [], [], self.spec.timeout_seconds)
+        response: dict[str, Any] = self._reply(self.spec.timeout_seconds)["response"]
+        return response
+
+    def _reply(self, timeout_seconds: float) -> dict[str, Any]:
+        _, stdout = self._pipes()
+        # One line expected at a time, so nothing is left in the reader's buffer meanwhile.
+        ready, _, _ = select.select([stdout], [], [], timeout_seconds)
         if not ready:
             self.stop(grace_seconds=0)
             raise InvocationTimedOut(f"{self.spec.name} timed out")
@@ -101,8 +119,7 @@ class LambdaInstance:
         reply: dict[str, Any] = json.loads(line)
         if "error" in reply:
             raise FunctionError(reply["error"])
-        response: dict[str, Any] = reply["response"]
-        return response
+        return reply
 
     def alive(self) -> bool:
         return self._process.poll() is None
@@ -208,20 +225,30 @@ def serve(handler_path: str, function_name: str, function_arn: str) -> int:
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # the handler's prints go to stderr
     module_name, _, attribute = handler_path.rpartition(".")
-    handler: Callable[[Any, Any], Any] | None = None
+    try:  # the init phase: the cold start
+        handler: Callable[[Any, Any], Any] = getattr(
+            importlib.import_module(module_name), attribute
+        )
+    except Exception as error:
+        traceback.print_exc()
+        _write(replies, {"error": f"init: {type(error).__name__}: {error}"})
+        return 1
+    _write(replies, {"ready": True})
     for line in sys.stdin:
         request = json.loads(line)
         context = InstanceContext(function_name, function_arn, request["timeout_seconds"])
         try:
-            if handler is None:  # the cold start, inside the first invocation's time
-                handler = getattr(importlib.import_module(module_name), attribute)
             reply = {"response": handler(request["event"], context)}
         except Exception as error:
             traceback.print_exc()
             reply = {"error": f"{type(error).__name__}: {error}"}
-        replies.write(json.dumps(reply) + "\n")
-        replies.flush()
+        _write(replies, reply)
     return 0
+
+
+def _write(replies: IO[str], reply: Mapping[str, Any]) -> None:
+    replies.write(json.dumps(reply) + "\n")
+    replies.flush()
 
 
 if __name__ == "__main__":

@@ -103,3 +103,19 @@ def test_stop_leaves_no_instance_process(make_instances: Any, tmp_path: Path) ->
     assert not any(running(pid) for pid in pids)
     with pytest.raises(FunctionError, match="stopping"):
         instances.invoke({})
+
+
+def test_a_handler_that_cannot_be_imported_fails_the_invocation_and_its_instance_is_gone() -> None:
+    spec = FunctionSpec(
+        handler="tests.support.no_such_module.lambda_handler",
+        name="broken",
+        arn="arn:aws:lambda:us-east-1:123456789012:function:broken",
+        timeout_seconds=30,
+    )
+    instances = FunctionInstances(spec, environment, 1)
+    try:
+        with pytest.raises(FunctionError, match="init: ModuleNotFoundError"):
+            instances.invoke({})
+        assert instances.pids() == []
+    finally:
+        instances.stop()
