@@ -1,4 +1,5 @@
-"""python -m local up | process FILE | token --user NAME | smoke --api URL --token T"""
+"""python -m local up | process FILE | token --user NAME | smoke --api URL --token T |
+soak --videos N --interrupt-rate R --refuse-rate Q --seed S"""
 
 from __future__ import annotations
 
@@ -119,6 +120,24 @@ def _smoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _soak(args: argparse.Namespace) -> int:
+    """The JSON summary goes to stdout; everything the stack logs to stderr."""
+    result = sys.stdout
+    with contextlib.redirect_stdout(sys.stderr):  # before the handlers' loggers are made
+        from local.soak import SoakOptions, passed, run_soak
+
+        options = SoakOptions(
+            videos=args.videos,
+            interrupt_rate=args.interrupt_rate,
+            refuse_rate=args.refuse_rate,
+            seed=args.seed,
+            bound_seconds=args.bound,
+        )
+        summary = run_soak(options)
+    print(json.dumps(summary), file=result)
+    return 0 if passed(summary) else 1
+
+
 def _add_chunk_seconds(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--chunk-seconds",
@@ -172,6 +191,18 @@ def main(argv: list[str] | None = None) -> int:
     smoke.add_argument("--keep", action="store_true", help="leave the video in place")
     smoke.add_argument("--clip", help="upload this file instead of a clip made with FFmpeg")
     smoke.set_defaults(run=_smoke)
+
+    soak = commands.add_parser(
+        "soak", help="N generated clips at once, with tasks interrupted and RunTasks refused"
+    )
+    soak.add_argument("--videos", type=int, default=12)
+    soak.add_argument("--interrupt-rate", type=float, default=0.3, metavar="R")
+    soak.add_argument("--refuse-rate", type=float, default=0.1, metavar="Q")
+    soak.add_argument("--seed", type=int, default=7)
+    soak.add_argument(
+        "--bound", type=float, default=900, help="seconds after which a video counts as stuck"
+    )
+    soak.set_defaults(run=_soak)
 
     args = parser.parse_args(argv)
     logging.basicConfig(

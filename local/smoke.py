@@ -43,12 +43,12 @@ class SmokeReport:
         ]
 
 
-def generate_clip(path: Path, seconds: int = CLIP_SECONDS) -> Path:
+def generate_clip(path: Path, seconds: int = CLIP_SECONDS, size: str = "320x240") -> Path:
     """A tiny H.264/AAC MP4: FFmpeg's test pattern and a tone."""
     lavfi = f"duration={seconds}"
     command = [
         *("ffmpeg", "-v", "error", "-y"),
-        *("-f", "lavfi", "-i", f"testsrc=size=320x240:rate=25:{lavfi}"),
+        *("-f", "lavfi", "-i", f"testsrc=size={size}:rate=25:{lavfi}"),
         *("-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:{lavfi}"),
         *("-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"),
         *("-c:a", "aac", "-shortest", "-movflags", "+faststart", str(path)),

@@ -45,8 +45,9 @@ CAPACITY_REASON = (
 )
 SPOT_REASON = "Your Spot Task was interrupted."
 TERMINATION_REASON = "Task stopped: the host it ran on was terminated."
-# When an injected interruption arrives after the task starts: mid-encode for a short clip
-INTERRUPT_AFTER_SECONDS = (0.8, 2.5)
+# When an injected interruption arrives after the task starts: from the transcoder's start-up
+# to mid-encode of a short clip's job
+INTERRUPT_AFTER_SECONDS = (0.3, 1.5)
 PLANNED_INTERRUPT_AFTER_SECONDS = 0.5
 
 
