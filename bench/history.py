@@ -74,7 +74,9 @@ def planned_jobs(events: Sequence[Mapping[str, Any]]) -> list[TranscodeJob]:
         details = event.get("stateEnteredEventDetails", {})
         if event["type"] == "MapStateEntered":
             plan = json.loads(details["input"])
-            return [TranscodeJob.model_validate(job) for job in plan["jobs"]]
+            # The first Map is the plan's waves (a Map of jobs, before waves, took the plan)
+            waves = plan.get("waves") or [{"jobs": plan["jobs"]}]
+            return [TranscodeJob.model_validate(job) for wave in waves for job in wave["jobs"]]
     raise ValueError("the execution never reached the Map state")
 
 
