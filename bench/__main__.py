@@ -1,4 +1,4 @@
-"""python -m bench [--quick] [--preset PRESET] [--only imports,api,lifecycle]"""
+"""python -m bench [--quick] [--preset PRESET] [--only imports,api,lifecycle,soak]"""
 
 from __future__ import annotations
 

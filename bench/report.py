@@ -183,6 +183,7 @@ def targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
                 not stack["processes_left"],
             )
         )
+    rows.extend(_soak_targets(results.get("soak")))
     run_seconds = results.get("run_seconds")
     if run_seconds is not None and not results["settings"]["quick"]:
         rows.append(
@@ -194,6 +195,28 @@ def targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
             )
         )
     return rows
+
+
+def _soak_targets(soak: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """bench/soak.py: every video COMPLETED, none stuck, CPU within its ratio of no faults."""
+    if not soak:
+        return []
+    rates = f"{soak['interrupted']} interrupted, {soak['refused']} refused"
+    return [
+        _target(
+            f"soak: videos COMPLETED of {soak['videos']} ({rates})",
+            f"= {soak['videos']}",
+            soak["completed"],
+            soak["completed"] == soak["videos"],
+        ),
+        _target("soak: videos stuck", "0", soak["stuck"], soak["stuck"] == 0),
+        _target(
+            "soak: CPU with faults / without",
+            f"<= {soak['cpu_ratio_target']:.2f}",
+            soak["cpu_ratio"],
+            _at_most(soak["cpu_ratio"], soak["cpu_ratio_target"]),
+        ),
+    ]
 
 
 def _target(name: str, target: str, value: Any, met: bool | None) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import lifecycle, report
+from bench import lifecycle, report, soak
 from bench.costs import mediaconvert_per_source_minute, price_table
 from bench.floor import decode_only_command, single_decode_command
 from bench.imports import cold_imports, handler_modules
@@ -486,6 +486,8 @@ def _run(options: Options) -> dict[str, Any]:
         gateway = _gateway_load(stack, options)
     log.info("offline stack start and stop")
     stack_lifecycle = lifecycle.measure(_python_env())
+    log.info("soak: videos at once with tasks interrupted and RunTasks refused")
+    soaked = soak.measure(_python_env(), quick=options.quick)
 
     sources = [
         source_results(
@@ -513,6 +515,7 @@ def _run(options: Options) -> dict[str, Any]:
         "lambda_cold_import": imports,
         "gateway_latency": gateway,
         "offline_stack_lifecycle": stack_lifecycle,
+        "soak": soaked,
     }
     results["run_seconds"] = round(time.monotonic() - started, 1)
     results["targets"] = report.targets(results)
@@ -529,7 +532,7 @@ def _cold_imports(config: OfflineConfig, options: Options) -> dict[str, Any]:
 
 
 # The parts `python -m bench --only` re-measures, each replacing its entry in results.json.
-PARTS = ("imports", "api", "lifecycle")
+PARTS = ("imports", "api", "lifecycle", "soak")
 
 
 def run_parts(options: Options, parts: list[str]) -> dict[str, Any]:
@@ -549,6 +552,9 @@ def run_parts(options: Options, parts: list[str]) -> dict[str, Any]:
     if "lifecycle" in parts:
         log.info("offline stack start and stop")
         results["offline_stack_lifecycle"] = lifecycle.measure(_python_env())
+    if "soak" in parts:
+        log.info("soak: videos at once with tasks interrupted and RunTasks refused")
+        results["soak"] = soak.measure(_python_env(), quick=options.quick)
     results.setdefault("partial_runs", []).append(
         {
             "parts": parts,
