@@ -6,6 +6,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bench.chunking_report import chunking_section, chunking_targets
 from bench.costs import RATES, costs_by_rate, cpu_bound_per_source_minute, makespan
 
 # The targets (reported, never asserted by a timed test).
@@ -184,6 +185,7 @@ def targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
             )
         )
     rows.extend(_soak_targets(results.get("soak")))
+    rows += chunking_targets(results)
     run_seconds = results.get("run_seconds")
     if run_seconds is not None and not results["settings"]["quick"]:
         rows.append(
@@ -309,6 +311,8 @@ def render_summary(results: Mapping[str, Any]) -> str:
     for source in results["sources"]:
         out += ["", *_source_section(source)]
     out += ["", *_cost_section(results)]
+    if results.get("chunking"):
+        out += ["", *chunking_section(results)]
     out += ["", *_other_sections(results)]
     measured = all(s["strategies"]["balanced"].get("measured") for s in results["sources"])
     balanced_note = (

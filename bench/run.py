@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import lifecycle, report, soak
+from bench import chunking, lifecycle, report, soak
 from bench.costs import mediaconvert_per_source_minute, price_table
 from bench.floor import decode_only_command, single_decode_command
 from bench.imports import cold_imports, handler_modules
@@ -488,6 +488,7 @@ def _run(options: Options) -> dict[str, Any]:
     stack_lifecycle = lifecycle.measure(_python_env())
     log.info("soak: videos at once with tasks interrupted and RunTasks refused")
     soaked = soak.measure(_python_env(), quick=options.quick)
+    chunked = _chunking(options)
 
     sources = [
         source_results(
@@ -516,10 +517,20 @@ def _run(options: Options) -> dict[str, Any]:
         "gateway_latency": gateway,
         "offline_stack_lifecycle": stack_lifecycle,
         "soak": soaked,
+        "chunking": chunked,
     }
     results["run_seconds"] = round(time.monotonic() - started, 1)
     results["targets"] = report.targets(results)
     return results
+
+
+def _chunking(options: Options) -> dict[str, Any]:
+    """Chunked encoding (bench/chunking.py): the 3-minute source, or a short one when quick."""
+    log.info("chunked encoding")
+    logs = options.work_dir / "logs"
+    if options.quick:
+        return chunking.measure(options.work_dir, logs, options.preset, seconds=24, chunk_seconds=8)
+    return chunking.measure(options.work_dir, logs, options.preset)
 
 
 def _cold_imports(config: OfflineConfig, options: Options) -> dict[str, Any]:
@@ -532,7 +543,7 @@ def _cold_imports(config: OfflineConfig, options: Options) -> dict[str, Any]:
 
 
 # The parts `python -m bench --only` re-measures, each replacing its entry in results.json.
-PARTS = ("imports", "api", "lifecycle", "soak")
+PARTS = ("imports", "api", "lifecycle", "soak", "chunking")
 
 
 def run_parts(options: Options, parts: list[str]) -> dict[str, Any]:
@@ -555,6 +566,8 @@ def run_parts(options: Options, parts: list[str]) -> dict[str, Any]:
     if "soak" in parts:
         log.info("soak: videos at once with tasks interrupted and RunTasks refused")
         results["soak"] = soak.measure(_python_env(), quick=options.quick)
+    if "chunking" in parts:
+        results["chunking"] = _chunking(options)
     results.setdefault("partial_runs", []).append(
         {
             "parts": parts,
