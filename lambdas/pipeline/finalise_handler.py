@@ -17,7 +17,6 @@ def lambda_handler(event: FinaliseRequest, context: LambdaContext) -> dict[str, 
     settings, s3 = pipeline_adapters()
     logger.append_keys(video_id=event.video_id, stage=event.stage)
     execution_arn = processing_log.current_execution(event.video_id)
-    jobs = [processing_log.JobRun(job.label, task_arn) for job, task_arn in event.runs()]
     if event.stage == "provisional":
         with processing_log.stage(event.video_id, "playable", execution_arn=execution_arn) as notes:
             playable = publish_provisional(s3, settings, event)
@@ -27,6 +26,7 @@ def lambda_handler(event: FinaliseRequest, context: LambdaContext) -> dict[str, 
                 else "no longer processing: nothing offered"
             )
         return {"video_id": event.video_id, "playable": playable is not None}
+    jobs = [processing_log.JobRun(job.label, task_arn) for job, task_arn in event.runs()]
     processing_log.record_jobs(
         event.video_id, jobs, ended_at=utc_now_iso(), execution_arn=execution_arn
     )
