@@ -51,7 +51,7 @@ from lambdas.api.schemas import (
     VideoListResponse,
     upload_body,
 )
-from lambdas.core import lifecycle, processing_log, uploads, videos
+from lambdas.core import lifecycle, uploads, videos
 from lambdas.core.errors import (
     DomainError,
     FieldError,
@@ -223,9 +223,8 @@ def list_videos(limit: Limit = 20, cursor: Cursor = None) -> VideoListResponse:
 )
 def get_video(video_id: VideoId) -> VideoDetail:
     deps = get_dependencies()
-    record = videos.get_owned_video(video_id, _caller_id())
-    playback = deps.signer.playback_for(record)
-    return VideoDetail.from_parts(record, playback, processing_log.entries_for(video_id))
+    record, log = videos.get_owned_video_and_log(video_id, _caller_id())
+    return VideoDetail.from_parts(record, deps.signer.playback_for(record), log)
 
 
 @app.patch(

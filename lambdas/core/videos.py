@@ -12,7 +12,7 @@ import re
 import time
 import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,9 @@ from lambdas.core.errors import (
 )
 from lambdas.core.models import (
     CATALOG_PARTITION,
+    LOG_SORT_KEY_PREFIX,
     VIDEO_SORT_KEY,
+    ProcessingLogEntry,
     RenditionAttribute,
     ThumbnailsAttribute,
     VideoRecord,
@@ -132,6 +134,37 @@ def get_owned_video(video_id: str, owner_id: str) -> VideoRecord:
     if record.owner_id != owner_id or record.status == VideoStatus.DELETED:
         raise VideoNotFound(video_id)
     return record
+
+
+def get_owned_video_and_log(
+    video_id: str, owner_id: str
+) -> tuple[VideoRecord, list[ProcessingLogEntry]]:
+    """The owner's video and its processing log (oldest first) from one strongly consistent
+    Query of the video's partition, instead of a GetItem and then a Query: the record and
+    its log entries share the partition key."""
+    record: VideoRecord | None = None
+    log: list[ProcessingLogEntry] = []
+    for item in _partition_items(video_id):
+        sort_key = item["sk"]["S"]
+        if sort_key == VIDEO_SORT_KEY:
+            record = VideoRecord.from_raw_data(item)
+        elif sort_key.startswith(LOG_SORT_KEY_PREFIX):  # sorted by start time, as written
+            log.append(ProcessingLogEntry.from_raw_data(item))
+    if record is None or record.owner_id != owner_id or record.status == VideoStatus.DELETED:
+        raise VideoNotFound(video_id)
+    return record, log
+
+
+def _partition_items(partition_key: str) -> Iterator[dict[str, Any]]:
+    # PynamoDB's typed query yields one model class; the partition holds two.
+    connection = VideoRecord._get_connection()
+    start: dict[str, Any] | None = None
+    while True:
+        page = connection.query(partition_key, consistent_read=True, exclusive_start_key=start)
+        yield from page.get("Items", [])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return
 
 
 def get_public_video(video_id: str) -> VideoRecord:
