@@ -122,12 +122,13 @@ class VideoRecord(Model):
 
     @property
     def is_playable(self) -> bool:
-        """A master playlist is published: COMPLETED, or PROCESSING with a provisional one."""
-        return (
-            self.status in (VideoStatus.PROCESSING, VideoStatus.COMPLETED)
-            and self.playable_at is not None
-            and self.master_playlist_key is not None
-        )
+        """A master playlist is published: COMPLETED (videos finished before playable_at
+        existed have none), or PROCESSING with a provisional one."""
+        if self.master_playlist_key is None:
+            return False
+        if self.status == VideoStatus.COMPLETED:
+            return True
+        return self.status == VideoStatus.PROCESSING and self.playable_at is not None
 
 
 class ProcessingLogEntry(Model):
