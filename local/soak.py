@@ -10,16 +10,20 @@ not COMPLETED or FAILED within the bound counts as stuck.
 from __future__ import annotations
 
 import contextlib
+import logging
 import resource
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import requests
 
 from local import engine_hooks
-from local.client import ApiClient
+from local.client import TERMINAL_STATUSES, ApiClient, ApiError
 from local.config import OfflineConfig
 from local.smoke import generate_clip
 from local.stack import OfflineStack
@@ -27,6 +31,11 @@ from local.stack import OfflineStack
 CLIP_SECONDS = 4
 CLIP_SIZE = "640x360"  # a 360p and a 240p rung, audio and thumbnails: four tasks a video
 CLIP_VARIANTS = 3  # clips differ in length, so the tasks do not all end at once
+API_ATTEMPTS = 4
+POLL_SECONDS = 2.0  # thirty videos polled at 2/s would be the API's heaviest load
+
+log = logging.getLogger("streamforge.local.soak")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -88,14 +97,17 @@ def _phase(stack: OfflineStack, clips: list[Path], options: SoakOptions, name: s
     def one(n: int) -> str:
         client = ApiClient(stack.api_url, stack.token(f"soak-{name}-{n}"))
         clip = clips[n % len(clips)]
-        created = client.create_video(clip, f"soak {name} {n}", "video/mp4")
-        client.upload(created["upload"], clip)
-        video_id: str = created["video"]["id"]
         try:
-            status: str = client.wait_until_done(video_id, options.bound_seconds)["status"]
-        except TimeoutError:
-            return "STUCK"
-        return status
+            created = _patiently(lambda: client.create_video(clip, f"soak {name} {n}", "video/mp4"))
+            video_id: str = created["video"]["id"]
+            try:
+                client.upload(created["upload"], clip)
+            except (requests.RequestException, ApiError):  # the PUT may have landed: complete it
+                _patiently(lambda: client.complete_upload(video_id))
+            return _outcome(client, video_id, options.bound_seconds)
+        except (requests.RequestException, ApiError):
+            log.exception("soak video %d of the %s phase could not be uploaded", n, name)
+            return "FAILED"
 
     with ThreadPoolExecutor(max_workers=options.videos) as pool:
         outcomes = list(pool.map(one, range(options.videos)))
@@ -113,6 +125,33 @@ def _phase(stack: OfflineStack, clips: list[Path], options: SoakOptions, name: s
         wall_seconds=time.monotonic() - started,
     )
     return phase
+
+
+def _patiently(call: Callable[[], T]) -> T:
+    """A client's retry of a request that timed out or met a 5xx: 30 videos at once load two
+    cores, and the soak measures the pipeline, not the API's latency."""
+    for attempt in range(1, API_ATTEMPTS + 1):
+        try:
+            return call()
+        except requests.RequestException:
+            if attempt == API_ATTEMPTS:
+                raise
+        except ApiError as error:
+            if error.status < 500 or attempt == API_ATTEMPTS:
+                raise
+        time.sleep(2 * attempt)
+    raise AssertionError("unreachable")
+
+
+def _outcome(client: ApiClient, video_id: str, bound_seconds: float) -> str:
+    """The video's terminal status, or STUCK when it has none within the bound."""
+    deadline = time.monotonic() + bound_seconds
+    while time.monotonic() < deadline:
+        status = str(_patiently(lambda: client.get_video(video_id))["status"])
+        if status in TERMINAL_STATUSES:
+            return status
+        time.sleep(POLL_SECONDS)
+    return "STUCK"
 
 
 def _children_cpu_seconds() -> float:
