@@ -274,12 +274,12 @@ class Pipeline(Construct):
         allow(self.finalise, ["s3:ListBucket"], [storage.media.bucket_arn])
         allow(self.record_failure, ["s3:ListBucket"], [storage.media.bucket_arn])
         allow(self.record_failure, ["s3:DeleteObject"], [storage.media.arn_for_objects("*")])
-        # FFmpeg's reason for a job it refused, which the transcoder leaves beside the results
-        allow(
-            self.record_failure,
-            ["s3:GetObject"],
-            [storage.media.arn_for_objects("*/jobs/*.failed.json")],
-        )
+        # The results (what a failed run keeps for a reprocess) and FFmpeg's reason for a job
+        # it refused, both under jobs/; the probe compares a reprocess's plan with them.
+        results = [storage.media.arn_for_objects("*/jobs/*")]
+        allow(self.record_failure, ["s3:GetObject"], results)
+        allow(self.probe, ["s3:GetObject"], results)
+        allow(self.probe, ["s3:ListBucket"], [storage.media.bucket_arn])
         # Each reads the video before a conditional update; none has table-level actions.
         for function in (self.probe, self.finalise, self.record_failure):
             table.grant_read_write_data(function)

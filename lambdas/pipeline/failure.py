@@ -39,6 +39,7 @@ class Failure:
 EXIT_MEDIA = 3  # FFmpeg refused the input
 EXIT_TERMINATED = 143  # SIGTERM: a Spot reclaim or a task stopped from outside
 INTERRUPTION_STOP_CODES = ("SpotInterruption", "TerminationNotice")
+DELETE_BATCH = 1000  # DeleteObjects takes at most this many keys
 
 
 def describe_failure(error: StepError, execution_arn: str = "", ffmpeg_reason: str = "") -> Failure:
@@ -174,17 +175,50 @@ def _json_or_none(text: str) -> Any:
 
 
 def remove_unpublished_outputs(s3: S3Client, bucket: str, video_id: str) -> int:
-    """Deletes everything under the video's media prefix; nothing there was published."""
-    removed = 0
+    """Deletes what no finished job accounts for under the video's media prefix (nothing
+    there was published). A finished job's result and the media it names stay, so that a
+    reprocess keeps them (lambdas/pipeline/kept.py); the rest is partial or a failure note."""
     paginator = s3.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=f"{video_id}/"):
+    listed = [
+        item["Key"]
+        for page in paginator.paginate(Bucket=bucket, Prefix=f"{video_id}/")
+        for item in page.get("Contents", [])
+    ]
+    keep = _finished_outputs(s3, bucket, video_id, listed)
+    doomed = [key for key in listed if key not in keep]
+    for start in range(0, len(doomed), DELETE_BATCH):
         keys: list[ObjectIdentifierTypeDef] = [
-            {"Key": item["Key"]} for item in page.get("Contents", [])
+            {"Key": key} for key in doomed[start : start + DELETE_BATCH]
         ]
-        if keys:
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
-            removed += len(keys)
-    return removed
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+    return len(doomed)
+
+
+def _finished_outputs(s3: S3Client, bucket: str, video_id: str, keys: list[str]) -> set[str]:
+    """Every result under {id}/jobs/ and each media key it names."""
+    results = [
+        key
+        for key in keys
+        if key.startswith(f"{video_id}/jobs/")
+        and key.endswith(".json")
+        and not key.endswith(".failed.json")
+    ]
+    keep = set(results)
+    for key in results:
+        body = _json_or_none(s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode())
+        if isinstance(body, dict):
+            keep |= {v for v in _strings(body) if v.startswith(f"{video_id}/")}
+    return keep
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for each in value.values() for s in _strings(each)]
+    if isinstance(value, list):
+        return [s for each in value for s in _strings(each)]
+    return []
 
 
 def read_ffmpeg_reason(s3: S3Client, bucket: str, error: StepError) -> str:

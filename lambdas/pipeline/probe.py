@@ -115,6 +115,8 @@ class Plan(BaseModel):
     waves: list[Wave]
     job_timeout_seconds: int
     max_concurrency: int
+    # Jobs whose results an earlier run left, made by the very same job: not run again
+    kept: list[TranscodeJob] = []
 
     @property
     def jobs(self) -> list[TranscodeJob]:

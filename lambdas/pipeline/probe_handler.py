@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lambdas.core import processing_log, videos
 from lambdas.core.observability import capture_lambda_handler, logger
 from lambdas.pipeline.clients import pipeline_adapters
+from lambdas.pipeline.kept import kept_jobs
 from lambdas.pipeline.probe import ProbeRequest, plan_jobs, probe_source
 
 
@@ -26,5 +27,8 @@ def lambda_handler(event: ProbeRequest, context: LambdaContext) -> dict[str, Any
         )
         plan = plan_jobs(event, source, settings)
         notes.append(f"planned {', '.join(job.name for job in plan.jobs)}")
+        plan.kept = kept_jobs(s3, settings.media_bucket, event.video_id, plan.jobs)
+        if plan.kept:  # a reprocess: what the failed run finished stays
+            notes.append(f"kept {', '.join(job.label for job in plan.kept)} from an earlier run")
     logger.info("planned", extra={"jobs": [job.name for job in plan.jobs]})
     return plan.model_dump(mode="json")

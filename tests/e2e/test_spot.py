@@ -109,3 +109,51 @@ def test_the_spot_fallback_runs_the_last_attempt_on_demand(
     assert [t.capacity_provider for t in ran] == ["FARGATE_SPOT"] * 4 + ["FARGATE"]
     assert [t.stop_code for t in ran[:4]] == ["SpotInterruption"] * 4
     assert ran[-1].describe()["CapacityProviderName"] == "FARGATE"
+
+
+def test_a_reprocess_after_a_failure_runs_only_the_jobs_left_unfinished(
+    offline_stack: OfflineStack, clip_720p: Path
+) -> None:
+    # Given a video that failed: its 480p crashed on every attempt (and only then)
+    client, video_id = upload(offline_stack, clip_720p, job="480p", fault="crash", attempts=3)
+    assert client.wait_until_done(video_id, timeout_seconds=300)["status"] == "FAILED"
+    offline_stack.wait_for_executions(timeout_seconds=120)
+    listed = offline_stack.client("s3").list_objects_v2(
+        Bucket=offline_stack.config.names.media_bucket, Prefix=f"{video_id}/jobs/"
+    )
+    finished = {
+        item["Key"].rsplit("/", 1)[1].removesuffix(".json") for item in listed.get("Contents", [])
+    }
+    assert finished and "480p" not in finished  # what the failed run completed stayed
+    first_run = len(_tasks_of_video(video_id))
+
+    # When it is reprocessed
+    client.reprocess(video_id)
+    video = client.wait_until_done(video_id, timeout_seconds=300)
+    offline_stack.wait_for_executions(timeout_seconds=120)
+
+    # Then it completes, and only the jobs without a result ran again
+    assert video["status"] == "COMPLETED", video.get("error")
+    rerun = [_job_name(t) for t in _tasks_of_video(video_id)[first_run:]]
+    assert "480p" in rerun
+    assert not set(rerun) & finished
+    assert len(rerun) == len(set(rerun))
+    assert set(rerun) | finished == {"720p", "480p", "360p", "240p", "audio", "thumbnails"}
+    assert {r["name"] for r in video["renditions"]} == {"720p", "480p", "360p", "240p", "audio"}
+    # and the processing log says what was kept
+    (kept_note,) = [
+        e["message"]
+        for e in video["processingLog"]
+        if e["stage"] == "probe" and "kept" in e["message"]
+    ]
+    assert all(name in kept_note for name in finished), kept_note
+
+
+def _tasks_of_video(video_id: str) -> list[LocalTask]:
+    return [t for t in engine_hooks.launched_tasks() if video_id in json.dumps(t.overrides)]
+
+
+def _job_name(task: LocalTask) -> str:
+    value = task.overrides["ContainerOverrides"][0]["Environment"][0]["Value"]
+    name: str = json.loads(value)["rendition"]["name"]
+    return name

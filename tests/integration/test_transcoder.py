@@ -346,7 +346,7 @@ class RecordingStore(MediaStore):
         assert path.is_file()
         self.written.append((key, content_type))
 
-    def put_json(self, key: str, body: str) -> None:
+    def put_json(self, key: str, body: str, metadata: dict[str, str] | None = None) -> None:
         JobResult.model_validate_json(body)
         self.written.append((key, "application/json"))
 
@@ -411,11 +411,13 @@ def test_an_unreadable_source_fails_and_publishes_nothing(
     # When the transcoder runs
     run = run_transcoder(job.model_dump_json(), buckets)
 
-    # Then it fails, says why in FFmpeg's words, and leaves no result and no media
-    assert run.returncode == 1, run.stderr
+    # Then it fails as FFmpeg refusing the input (exit 3), says why in FFmpeg's words, and
+    # leaves no result and no media: only FFmpeg's reason, for the video's message
+    assert run.returncode == 3, run.stderr
     assert case.ffmpeg_says in run.stderr
     assert "X-Amz-Signature" not in run.stderr  # the presigned URL stays out of logs
-    assert s3.list_objects_v2(Bucket=buckets.media)["KeyCount"] == 0
+    listed = s3.list_objects_v2(Bucket=buckets.media).get("Contents", [])
+    assert [item["Key"] for item in listed] == [f"{VIDEO_ID}/jobs/{job.name}.failed.json"]
 
 
 @pytest.mark.parametrize(

@@ -226,7 +226,7 @@ class RecordingStore(MediaStore):
         assert path.is_file()
         self.written.append(key)
 
-    def put_json(self, key: str, body: str) -> None:
+    def put_json(self, key: str, body: str, metadata: dict[str, str] | None = None) -> None:
         ThumbnailsResult.model_validate_json(body)
         self.written.append(key)
 

@@ -11,6 +11,7 @@ process's cost cannot be meaningfully split per rendition).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -121,7 +122,9 @@ def run_rendition_job(job: TranscodeJob, settings: Settings, store: MediaStore) 
         stream = probe_output(settings.ffprobe_binary, out_dir, playlist)
         result = measure(job, out_dir, playlist, stream, stats)
         publish(store, job, out_dir, playlist)
-        store.put_json(result_key(job.video_id, job.name, job.chunk), result.model_dump_json())
+        store.put_json(
+            result_key(job.video_id, job.name, job.chunk), result.model_dump_json(), made_by(job)
+        )
         return result
 
 
@@ -159,7 +162,7 @@ def run_group_job(job: TranscodeJob, settings: Settings, store: MediaStore) -> l
         # The results last, once every rendition's media is up.
         for member, _, _, result in outputs:
             key = result_key(member.video_id, member.name, member.chunk)
-            store.put_json(key, result.model_dump_json())
+            store.put_json(key, result.model_dump_json(), made_by(job))
         return [result for *_, result in outputs]
 
 
@@ -390,7 +393,7 @@ def run_thumbnails_job(
             encode_cpu_seconds=round(stats.cpu_seconds, 3),
             peak_memory_bytes=stats.peak_memory_bytes,
         )
-        store.put_json(result_key(job.video_id, job.name), result.model_dump_json())
+        store.put_json(result_key(job.video_id, job.name), result.model_dump_json(), made_by(job))
         return result
 
 
@@ -415,6 +418,13 @@ def _init_name(playlist: MediaPlaylist) -> str:
 def _media_files(playlist: MediaPlaylist) -> list[str]:
     """The init segment, then the media segments, in playlist order."""
     return [_init_name(playlist), *(segment.uri for segment in playlist.segments)]
+
+
+def made_by(job: TranscodeJob) -> dict[str, str]:
+    """A result's metadata: the fingerprint of the job that made it, which a reprocess
+    compares with its plan to keep the result (lambdas/pipeline/kept.py computes the same)."""
+    canonical = json.dumps(job.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return {"job-sha256": hashlib.sha256(canonical.encode()).hexdigest()}
 
 
 def failure_key(job: TranscodeJob) -> str:

@@ -56,10 +56,11 @@ class MediaStore:
             str(path), self._media_bucket, key, ExtraArgs={"ContentType": content_type}
         )
 
-    def put_json(self, key: str, body: str) -> None:
+    def put_json(self, key: str, body: str, metadata: dict[str, str] | None = None) -> None:
         self._s3.put_object(
             Bucket=self._media_bucket,
             Key=key,
             Body=body.encode(),
             ContentType="application/json",
+            Metadata=metadata or {},
         )
