@@ -432,6 +432,10 @@ def measure(work_dir: Path, logs: Path, preset: str, seconds: float = LONG_SECON
             },
             {**cheapest, "one_decode_per_chunk": next(iter(one_decode.wall))},
         ),
-        "joins": joins(source, join_jobs, whole_rung, work, logs, audio_dir) if audio_job else {},
+        "joins": {
+            "source_seconds": JOIN_SOURCE_SECONDS,
+            "chunk_seconds": JOIN_CHUNK_SECONDS,
+            **joins(cut, join_jobs, whole_rung, work, logs, audio_dir),
+        },
     }
     return result

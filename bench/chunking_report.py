@@ -73,6 +73,7 @@ def chunking_targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
     joins = chunking["joins"]
     frame = joins["frame_duration_s"]
+    gap, source_gap = joins["audio_video_end_gap_s"], joins["source_audio_video_end_gap_s"]
     rows += [
         _target(
             f"joins ({joins['rung']}): frames stitched = whole encode",
@@ -93,11 +94,10 @@ def chunking_targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
             joins["worst_ssim_drop_near_boundaries"] <= SSIM_DROP_MAX,
         ),
         _target(
-            f"joins: audio and video end apart (s; the source's own: "
-            f"{joins['source_audio_video_end_gap_s']})",
+            f"joins: audio/video end gap beyond the source's own ({gap} s vs {source_gap} s), s",
             f"<= {frame}",
-            joins["audio_video_end_gap_s"],
-            joins["audio_video_end_gap_s"] <= frame + 1e-6,
+            round(abs(gap - source_gap), 4),
+            abs(gap - source_gap) <= frame + 1e-6,
         ),
     ]
     return rows
