@@ -55,9 +55,7 @@ def test_every_placeholder_and_only_those_is_substituted(state_machine: dict[str
 def test_the_map_runs_the_transcoder_task_with_ecs_run_task_sync(
     synthesized: Synthesized, state_machine: dict[str, Any], definition: dict[str, Any]
 ) -> None:
-    maps = [state for state in definition["States"].values() if state["Type"] == "Map"]
-    assert len(maps) == 1
-    inner = maps[0]["ItemProcessor"]["States"]
+    inner = transcoder_map(definition)["ItemProcessor"]["States"]
     tasks = [s for s in inner.values() if s.get("Resource") == "arn:aws:states:::ecs:runTask.sync"]
     assert len(tasks) == 1
     params = tasks[0]["Parameters"]
@@ -75,12 +73,25 @@ def test_the_map_runs_the_transcoder_task_with_ecs_run_task_sync(
     assert [c["Name"] for c in containers] == [constants.TRANSCODER_CONTAINER_NAME]
 
 
+def transcoder_map(definition: dict[str, Any]) -> dict[str, Any]:
+    """The Map whose ItemProcessor runs the transcoder task (inside the Map of waves)."""
+
+    def maps(states: dict[str, Any]) -> list[dict[str, Any]]:
+        found = [s for s in states.values() if s["Type"] == "Map"]
+        return found + [m for s in found for m in maps(s["ItemProcessor"]["States"])]
+
+    (only,) = [
+        m for m in maps(definition["States"]) if "RunTranscoder" in m["ItemProcessor"]["States"]
+    ]
+    return only
+
+
 def test_tasks_retry_and_failures_are_caught(definition: dict[str, Any]) -> None:
     states = definition["States"]
-    transcode = next(s for s in states.values() if s["Type"] == "Map")
-    run_task = next(iter(transcode["ItemProcessor"]["States"].values()))
-    assert run_task["Retry"]
-    assert any(c["Next"] == "RecordFailure" for c in transcode["Catch"])
+    run_task = transcoder_map(definition)["ItemProcessor"]["States"]["RunTranscoder"]
+    assert run_task["Retry"] and run_task["Catch"]
+    waves = next(s for s in states.values() if s["Type"] == "Map")
+    assert any(c["Next"] == "RecordFailure" for c in waves["Catch"])
     for name in ("Claim", "Probe", "Finalise"):
         assert states[name]["Retry"], name
         assert any(c["Next"] == "RecordFailure" for c in states[name]["Catch"]), name

@@ -33,9 +33,16 @@ def _of_type(resources: dict[str, Any], resource_type: str) -> list[dict[str, An
 
 
 def test_spot_and_missing_inputs_synthesize_with_warnings(tmp_path: Path) -> None:
-    # Given context asking for Spot and a small task, without a CDN key or a web build
+    # Given context asking for Spot with the fallback and a small task, without a CDN key or
+    # a web build
     resources, warnings = _synth(
-        tmp_path, {"fargateSpot": "true", "fargateCpu": "1024", "fargateMemoryMib": "3072"}
+        tmp_path,
+        {
+            "fargateSpot": "true",
+            "spotFallback": "true",
+            "fargateCpu": "1024",
+            "fargateMemoryMib": "3072",
+        },
     )
     # Then the shape follows the context ...
     (task,) = _of_type(resources, "AWS::ECS::TaskDefinition")
@@ -47,8 +54,14 @@ def test_spot_and_missing_inputs_synthesize_with_warnings(tmp_path: Path) -> Non
     # ... synth says what is missing ...
     assert "cdnPublicKeyFile" in warnings
     assert "no index.html" in warnings
-    # ... and the workflow's RunTask names no launch type, so the cluster's Spot strategy applies
+    # ... and the workflow's RunTask names no launch type but asks for Spot, with the fallback
     assert '"LaunchType"' not in constants.STATE_MACHINE_ASL.read_text()
+    (machine,) = _of_type(resources, "AWS::StepFunctions::StateMachine")
+    substitutions = machine["Properties"]["DefinitionSubstitutions"]
+    assert (substitutions["CapacityProvider"], substitutions["SpotFallback"]) == (
+        "FARGATE_SPOT",
+        "true",
+    )
 
 
 def test_arm64_builds_both_images_for_arm64(tmp_path: Path) -> None:
