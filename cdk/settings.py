@@ -76,8 +76,9 @@ class Settings(BaseModel):
     # Map concurrency; 0: unbounded. Two 2-vCPU tasks fit a new account's Fargate vCPU quota.
     max_parallel_jobs: int = Field(default=2, ge=0, le=40)
     x264_preset: X264Preset = "veryfast"
-    # per_rung: one task per rendition; balanced: cheap rungs and audio share one decode
-    job_strategy: Literal["per_rung", "balanced"] = "per_rung"
+    # per_rung: one task per rendition; balanced: cheap rungs and audio share one decode;
+    # chunk_ladder: every rung of a chunk from one decode
+    job_strategy: Literal["per_rung", "balanced", "chunk_ladder"] = "per_rung"
     # A source longer than this is encoded in chunks of this length, each its own task; 0: off
     chunk_seconds: int = Field(default=120, ge=0)
     # One transcoder task

@@ -12,8 +12,9 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import get_args
 
-from local.config import OfflineConfig
+from local.config import JobStrategy, OfflineConfig
 
 
 def _process(args: argparse.Namespace) -> int:
@@ -138,6 +139,16 @@ def _soak(args: argparse.Namespace) -> int:
     return 0 if passed(summary) else 1
 
 
+def _add_job_strategy(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--job-strategy",
+        choices=get_args(JobStrategy),
+        default=OfflineConfig.job_strategy,
+        help="per_rung: one transcoder per rendition; balanced: cheap rungs share a decode; "
+        "chunk_ladder: every rung of a chunk from one decode",
+    )
+
+
 def _add_chunk_seconds(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--chunk-seconds",
@@ -157,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     up = commands.add_parser("up", help="run the offline stack in the foreground")
     up.add_argument("--api-port", type=int, default=8080)
     up.add_argument("--web-port", type=int, default=8081)
-    up.add_argument("--job-strategy", choices=("per_rung", "balanced"), default="per_rung")
+    _add_job_strategy(up)
     _add_chunk_seconds(up)
     up.set_defaults(run=_up)
 
@@ -168,12 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     process.add_argument("--user", default="local-cli")
     process.add_argument("--content-type", help="override the type guessed from the name")
     process.add_argument("--timeout", type=float, default=3600)
-    process.add_argument(
-        "--job-strategy",
-        choices=("per_rung", "balanced"),
-        default="per_rung",
-        help="per_rung: one transcoder per rendition; balanced: cheap rungs share a decode",
-    )
+    _add_job_strategy(process)
     _add_chunk_seconds(process)
     process.set_defaults(run=_process)
 

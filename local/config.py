@@ -16,7 +16,7 @@ ACCESS_KEY_ID = "local"
 SECRET_ACCESS_KEY = "local"
 
 
-JobStrategy = Literal["per_rung", "balanced"]
+JobStrategy = Literal["per_rung", "balanced", "chunk_ladder"]
 
 
 def free_port() -> int:

@@ -33,8 +33,9 @@ class Settings(BaseSettings):
     hevc_ladder: bool = False  # a second, HEVC ladder in the same master playlist
     max_parallel_jobs: int = Field(default=0, ge=0)  # 0: one container per job at once
     # per_rung: one task per rendition; balanced: the top rung alone, the cheaper rungs and
-    # audio sharing one decode (lambdas/pipeline/strategy.py, docs/benchmark.md)
-    job_strategy: Literal["per_rung", "balanced"] = "per_rung"
+    # audio sharing one decode; chunk_ladder: every rung of a chunk from one decode
+    # (lambdas/pipeline/strategy.py, docs/benchmark.md)
+    job_strategy: Literal["per_rung", "balanced", "chunk_ladder"] = "per_rung"
     # A source longer than this is encoded in chunks of this length (rounded up to whole
     # 4 s segments), each its own task; 0 turns chunking off (docs/decisions.md: the default)
     chunk_seconds: int = Field(default=120, ge=0)

@@ -19,6 +19,9 @@ from lambdas.pipeline.contract import ChunkSpec
 # every state's payload under 256 KiB and the history under 25,000 events, retries
 # included; with at most 40 tasks at once (an inline Map's limit) it is still five rounds.
 MAX_CHUNK_JOBS = 200
+# And at most this many renditions in them: a job of many renditions (chunk_ladder: every
+# rung of a chunk) is that much larger. The worst plans of per_rung and balanced hold fewer.
+MAX_CHUNK_RENDITIONS = 600
 
 
 def chunk_length(chunk_seconds: int, segment_seconds: int) -> int:
@@ -55,12 +58,25 @@ def plan_chunks(
 
 
 def chunk_seconds_within(
-    duration_seconds: float, chunk_seconds: int, jobs_per_chunk: int, max_jobs: int
+    duration_seconds: float,
+    chunk_seconds: int,
+    jobs_per_chunk: int,
+    max_jobs: int,
+    *,
+    renditions_per_chunk: int = 1,
+    max_renditions: int = MAX_CHUNK_RENDITIONS,
 ) -> int:
     """`chunk_seconds`, lengthened for a source so long that its chunks would plan more than
-    `max_jobs` chunk jobs (`jobs_per_chunk` each): the plan must fit Step Functions' limits
-    (MAX_CHUNK_JOBS). More jobs than that would add Fargate start-ups, not parallelism."""
+    `max_jobs` chunk jobs (`jobs_per_chunk` each) or `max_renditions` renditions in them:
+    the plan must fit Step Functions' limits (MAX_CHUNK_JOBS, MAX_CHUNK_RENDITIONS). More
+    jobs than that would add Fargate start-ups, not parallelism."""
     if chunk_seconds <= 0:
         return 0
-    chunks_allowed = max(1, max_jobs // max(1, jobs_per_chunk))
+    chunks_allowed = max(
+        1,
+        min(
+            max_jobs // max(1, jobs_per_chunk),
+            max_renditions // max(1, renditions_per_chunk),
+        ),
+    )
     return max(chunk_seconds, math.ceil(duration_seconds / chunks_allowed))

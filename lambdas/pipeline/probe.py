@@ -268,8 +268,8 @@ def read_source(
 def plan_jobs(request: ProbeRequest, source: SourceInfo, settings: Settings) -> Plan:
     """The H.264 ladder (plus HEVC when enabled), the audio rendition if the source has
     audio, and the thumbnails, all from the same source: one job each, or with
-    `job_strategy=balanced` the ladder and audio grouped into fewer jobs that share a
-    decode (`lambdas.pipeline.strategy`); the thumbnails job is always its own.
+    `job_strategy=balanced` or `chunk_ladder` the ladder and audio grouped into fewer jobs
+    that share a decode (`lambdas.pipeline.strategy`); the thumbnails job is always its own.
 
     A source longer than `chunk_seconds` is cut into chunks (`lambdas.pipeline.chunks`):
     every video job becomes one job per chunk, and the audio is one job over the whole
@@ -293,14 +293,23 @@ def plan_jobs(request: ProbeRequest, source: SourceInfo, settings: Settings) -> 
     )
     source_pixel_rate = source.display_width * source.display_height * source.frame_rate
 
-    def grouped(items: list[Rendition]) -> list[list[Rendition]]:
+    def grouped(items: list[Rendition], *, early_rung: bool = False) -> list[list[Rendition]]:
         return groups_for(
-            settings.job_strategy, items, lambda r: r, source_pixel_rate=source_pixel_rate
+            settings.job_strategy,
+            items,
+            lambda r: r,
+            source_pixel_rate=source_pixel_rate,
+            early_rung=early_rung,
         )
 
-    video_groups = grouped(renditions)
+    # Chunked, the plan publishes its cheapest rung in a first wave (_chunked_waves)
+    video_groups = grouped(renditions, early_rung=True)
     chunk_seconds = chunk_seconds_within(
-        source.duration_seconds, settings.chunk_seconds, len(video_groups), MAX_CHUNK_JOBS
+        source.duration_seconds,
+        settings.chunk_seconds,
+        len(video_groups),
+        MAX_CHUNK_JOBS,
+        renditions_per_chunk=len(renditions),
     )
     chunks = plan_chunks(source.duration_seconds, chunk_seconds, SEGMENT_SECONDS)
     thumbnails = _job(request, hints, [plan_thumbnails(source)])
@@ -337,7 +346,9 @@ def _chunked_waves(
     def picture(job: TranscodeJob) -> int:
         return min(r.width * r.height for r in job.renditions if isinstance(r, VideoRendition))
 
-    cheapest = min(video, key=picture).name
+    # Of two jobs with the same smallest picture (chunk_ladder with the HEVC ladder: 240p
+    # alone, and 240p-hevc in the group of the rest), the one with fewer renditions
+    cheapest = min(video, key=lambda job: (picture(job), len(job.renditions))).name
     fast = [job for job in video if job.name == cheapest]
     rest = [job for job in video if job.name != cheapest]
     return [Wave(jobs=[*fast, *audio], provisional=True), Wave(jobs=[*rest, thumbnails])]

@@ -6,6 +6,9 @@ tasks (the `job_strategy` setting; measured by `make bench`, see docs/benchmark.
   tasks as keep each task's work at or below the top rung's task, so the plan's wall time
   (its slowest task) stays the top rung's while the repeated decodes go away. Audio rides
   with the cheapest task.
+- chunk_ladder: every rendition in one task, one decode for the whole ladder (the CPU
+  floor); chunks give it the parallelism. When the plan has a first wave to publish early,
+  the cheapest video rung keeps a task of its own (see `chunk_ladder_groups`).
 
 A task's work, in output pixels per second (what x264's work grows with, to first order):
 one decode of the source, plus for each video rendition its encode and its filter chain,
@@ -22,10 +25,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Literal, Protocol, TypeVar
 
-JobStrategy = Literal["per_rung", "balanced"]
+JobStrategy = Literal["per_rung", "balanced", "chunk_ladder"]
 PER_RUNG: JobStrategy = "per_rung"
 BALANCED: JobStrategy = "balanced"
-STRATEGIES: tuple[JobStrategy, ...] = (PER_RUNG, BALANCED)
+CHUNK_LADDER: JobStrategy = "chunk_ladder"
+STRATEGIES: tuple[JobStrategy, ...] = (PER_RUNG, BALANCED, CHUNK_LADDER)
 
 # One decode of the source, relative to encoding the same pixels per second at the ladder's
 # preset (the noisy 1080p benchmark source: decode 24 CPU s, 1080p encode about 40).
@@ -104,19 +108,45 @@ def balanced_groups(
     return [sorted(group, key=lambda item: position[id(item)]) for group in groups]
 
 
+def chunk_ladder_groups(
+    items: Sequence[Item], rendition_of: Callable[[Item], object], *, early_rung: bool
+) -> list[list[Item]]:
+    """Every item in one group, in plan order. With `early_rung`, the cheapest video
+    rendition (smallest picture, the first of equals) is a group of its own, first: a group
+    of every rung finishes all of them at once, so nothing would be complete before the
+    whole ladder is, and a first wave could publish nothing early."""
+    if not items:
+        return []
+    videos = [item for item in items if _is_video(rendition_of(item))]
+    if not early_rung or len(videos) < 2:
+        return [list(items)]
+    cheapest = min(videos, key=lambda item: _picture(rendition_of(item)))  # type: ignore[arg-type]
+    return [[cheapest], [item for item in items if item is not cheapest]]
+
+
 def groups_for(
     strategy: str,
     items: Sequence[Item],
     rendition_of: Callable[[Item], object],
     *,
     source_pixel_rate: float | None = None,
+    early_rung: bool = False,
 ) -> list[list[Item]]:
+    """`items` grouped into tasks by `strategy`. `early_rung`: the plan publishes its
+    cheapest video rung in a first wave (per_rung and balanced give it a task of its own,
+    or a group of cheap rungs, anyway)."""
     if strategy == PER_RUNG:
         return per_rung_groups(items)
     if strategy == BALANCED:
         return balanced_groups(items, rendition_of, source_pixel_rate=source_pixel_rate)
+    if strategy == CHUNK_LADDER:
+        return chunk_ladder_groups(items, rendition_of, early_rung=early_rung)
     raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
 
 
 def _is_video(rendition: object) -> bool:
     return getattr(rendition, "kind", None) == "video"
+
+
+def _picture(rendition: _VideoPicture) -> int:
+    return rendition.width * rendition.height

@@ -14,7 +14,7 @@ from lambdas.pipeline.contract import ChunkSpec, JobResult
 from lambdas.pipeline.failure import StepError, describe_failure
 from lambdas.pipeline.probe import plan_jobs
 from lambdas.pipeline.stitch import StitchError, media_playlist, stitch
-from tests.unit.test_probe_plan import REQUEST, settings, source
+from tests.unit.test_probe_plan import REQUEST, HevcSettings, settings, source
 from tests.unit.test_transcoder_command import URL, option, video_job
 from transcoder.command import build_ffmpeg_command, build_job_command
 from transcoder.contract import ChunkSpec as TranscoderChunk
@@ -92,6 +92,57 @@ def test_balanced_groups_the_rungs_per_chunk_and_keeps_the_audio_whole() -> None
         ("720p", 0), ("720p", 1), ("thumbnails", None),
     ]  # fmt: skip
     assert [len(wave.jobs) for wave in plan.waves] == [3, 3]
+
+
+def test_chunk_ladder_encodes_every_rung_of_a_chunk_in_one_job_after_the_early_rung() -> None:
+    plan = plan_jobs(
+        REQUEST,
+        source(duration_seconds=14.0),
+        settings(chunk_seconds=8, job_strategy="chunk_ladder"),
+    )
+
+    # The first wave: the cheapest rung of every chunk, alone, and the audio whole; the
+    # second: per chunk, one job (one decode) of every other rung.
+    assert [[job.label for job in wave.jobs] for wave in plan.waves] == [
+        ["240p [0-8 s]", "240p [8-14 s]", "audio"],
+        ["720p+480p+360p [0-8 s]", "720p+480p+360p [8-14 s]", "thumbnails"],
+    ]
+    assert [wave.provisional for wave in plan.waves] == [True, False]
+    for chunk in plan_chunks(14.0, 8, 4):
+        rungs = [r.name for job in plan.jobs if job.chunk == chunk for r in job.renditions]
+        assert rungs == ["240p", "720p", "480p", "360p"]  # every rung of the chunk, once
+    grouped = [job for job in plan.jobs if job.group]
+    assert {job.output_prefix for job in grouped} == {"vid/hls/"}
+
+
+def test_chunk_ladder_with_both_ladders_publishes_the_h264_240p_first() -> None:
+    plan = plan_jobs(
+        REQUEST,
+        source(duration_seconds=14.0),
+        HevcSettings(
+            videos_table_name="t", uploads_bucket="u", media_bucket="m",
+            chunk_seconds=8, job_strategy="chunk_ladder",
+        ),
+    )  # fmt: skip
+
+    first, second = plan.waves
+    assert [job.name for job in first.jobs] == ["240p", "240p", "audio"]
+    assert {job.name for job in second.jobs if job.chunk} == {
+        "720p+480p+360p+720p-hevc+480p-hevc+360p-hevc+240p-hevc"
+    }
+
+
+def test_chunk_ladder_on_a_short_source_is_one_job_of_the_whole_ladder_and_audio() -> None:
+    plan = plan_jobs(
+        REQUEST,
+        source(duration_seconds=7.0),
+        settings(chunk_seconds=8, job_strategy="chunk_ladder"),
+    )
+
+    assert [[job.name for job in wave.jobs] for wave in plan.waves] == [
+        ["720p+480p+360p+240p+audio", "thumbnails"]
+    ]
+    assert plan.waves[0].provisional is False
 
 
 def test_the_chunk_length_setting_is_read_from_the_environment(

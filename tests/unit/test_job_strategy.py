@@ -1,4 +1,5 @@
-"""The grouping rule of the balanced job strategy (`lambdas.pipeline.strategy`)."""
+"""The grouping rules of the balanced and chunk_ladder job strategies
+(`lambdas.pipeline.strategy`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from lambdas.pipeline.strategy import (
     DECODE_WEIGHT,
     FILTER_WEIGHT,
     balanced_groups,
+    chunk_ladder_groups,
     groups_for,
     pixel_rate,
 )
@@ -76,3 +78,19 @@ def test_per_rung_and_unknown_strategies() -> None:
     assert names(groups_for("per_rung", LADDER, same)) == [[r.name] for r in LADDER]
     with pytest.raises(ValueError, match="unknown strategy"):
         groups_for("fastest", LADDER, same)
+
+
+def test_chunk_ladder_puts_every_rendition_in_one_task() -> None:
+    assert names(groups_for("chunk_ladder", LADDER, same)) == [[r.name for r in LADDER]]
+    assert groups_for("chunk_ladder", [], same) == []
+
+
+def test_chunk_ladder_publishing_early_keeps_the_smallest_picture_in_a_task_of_its_own() -> None:
+    # A 60 fps 240p still has the smallest picture: it is what the first wave publishes.
+    ladder = [LADDER[0], rung("240p", 426, 240, frame_rate=60.0), *LADDER[1:4], LADDER[5]]
+    groups = chunk_ladder_groups(ladder, same, early_rung=True)
+    assert names(groups) == [["240p"], ["1080p", "720p", "480p", "360p", "audio"]]
+
+
+def test_chunk_ladder_of_one_rung_has_no_rung_to_set_apart() -> None:
+    assert names(chunk_ladder_groups([LADDER[4]], same, early_rung=True)) == [["240p"]]

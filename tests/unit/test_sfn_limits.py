@@ -1,5 +1,5 @@
 """Step Functions' limits hold for the worst plan: a 3-hour 2160p60 source with audio, the
-H.264 and HEVC ladders, chunked, under either strategy.
+H.264 and HEVC ladders, chunked, under every strategy.
 
 - every state's input and output (the probe's plan, a wave, the Map's raw result and what
   it keeps, each Lambda payload, the dead-letter message) under 256 KiB;
@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from lambdas.core.settings import Settings
-from lambdas.pipeline.chunks import MAX_CHUNK_JOBS
+from lambdas.pipeline.chunks import MAX_CHUNK_JOBS, MAX_CHUNK_RENDITIONS
 from lambdas.pipeline.probe import INLINE_MAP_MAX_CONCURRENCY, Plan, ProbeRequest, plan_jobs
 from lambdas.pipeline.source import SourceInfo
 
@@ -159,13 +159,14 @@ def payloads(plan: Plan) -> dict[str, int]:
     return sizes
 
 
-STRATEGIES = ["per_rung", "balanced"]
+STRATEGIES = ["per_rung", "balanced", "chunk_ladder"]
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_the_worst_plan_keeps_every_payload_under_256_kib(strategy: str) -> None:
     plan = worst_plan(strategy)
     assert sum(1 for job in plan.jobs if job.chunk) <= MAX_CHUNK_JOBS
+    assert sum(len(job.renditions) for job in plan.jobs if job.chunk) <= MAX_CHUNK_RENDITIONS
     over = {name: n for name, n in payloads(plan).items() if n >= PAYLOAD_LIMIT}
     assert not over, f"over 256 KiB: {over}"
 
