@@ -1,6 +1,7 @@
 """Chunked encoding end to end: `python -m local process --chunk-seconds 8` on a 20 s clip
 with audio runs each rung as three chunk tasks, and the stitched rungs play as one: in
-FFmpeg, and in hls.js in Chromium across every join."""
+FFmpeg, and in hls.js in Chromium across every join. With `--job-strategy chunk_ladder`,
+one task per chunk encodes every rung but the early 240p, and the rungs play the same."""
 
 from __future__ import annotations
 
@@ -86,9 +87,14 @@ def test_each_rung_ran_as_one_task_per_chunk_and_the_audio_as_one(
 def test_the_stitched_rungs_parse_and_decode_across_every_join(
     out: tuple[Path, dict[str, object]],
 ) -> None:
-    folder, _ = out
+    check_stitched_rungs(out[0], ["360p", "240p"])
+
+
+def check_stitched_rungs(folder: Path, rungs: list[str]) -> None:
+    """Every rung of the master parses as five segments, holds every frame once evenly
+    spaced across the joins, has the others' keyframes, and decodes with -xerror."""
     master = m3u8.load(str(folder / "hls" / "master.m3u8"))
-    assert [p.uri for p in master.playlists] == ["360p/index.m3u8", "240p/index.m3u8"]
+    assert [p.uri for p in master.playlists] == [f"{rung}/index.m3u8" for rung in rungs]
     keyframes = []
     for variant in master.playlists:
         path = folder / "hls" / variant.uri
@@ -101,7 +107,7 @@ def test_the_stitched_rungs_parse_and_decode_across_every_join(
         steps = {round(b - a, 4) for a, b in pairwise(times)}
         assert steps == {1 / FPS}
         keyframes.append(rung_keyframes(path))
-    assert keyframes[0] == keyframes[1]
+    assert all(rung == keyframes[0] for rung in keyframes[1:])
     ffmpeg_plays(folder / "hls" / "master.m3u8")
 
 
@@ -109,7 +115,10 @@ def test_the_stitched_rungs_parse_and_decode_across_every_join(
 def test_the_dash_manifest_covers_the_same_segments_and_plays(
     out: tuple[Path, dict[str, object]],
 ) -> None:
-    folder, _ = out
+    check_dash(out[0])
+
+
+def check_dash(folder: Path) -> None:
     mpd = folder / "dash" / "manifest.mpd"
     root = ET.parse(mpd).getroot()
     for representation in root.iter(f"{MPD}Representation"):
@@ -120,6 +129,49 @@ def test_the_dash_manifest_covers_the_same_segments_and_plays(
         playlist = m3u8.load(str(folder / "hls" / str(name) / "index.m3u8"))
         assert count == len(playlist.segments), name
     ffmpeg_plays(mpd)
+
+
+@pytest.fixture(scope="module")
+def ladder_out(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    """The same length and chunks with --job-strategy chunk_ladder, on a 480p clip: three
+    rungs, so that the one job per chunk after the early 240p holds two."""
+    clip = make_clip(
+        tmp_path_factory.mktemp("clip") / "clip.mp4",
+        width=854,
+        height=480,
+        seconds=CLIP_SECONDS,
+        fps=FPS,
+    )
+    folder = tmp_path_factory.mktemp("out")
+    done = run_process(
+        str(clip),
+        *("--chunk-seconds", "8", "--job-strategy", "chunk_ladder", "--out", str(folder)),
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    video: dict[str, object] = json.loads(done.stdout)
+    return folder, video
+
+
+@pytest.mark.slow
+def test_chunk_ladder_encodes_the_rest_of_each_chunk_from_one_decode_and_the_rungs_play(
+    ladder_out: tuple[Path, dict[str, object]],
+) -> None:
+    folder, video = ladder_out
+    assert video["status"] == "COMPLETED"
+    stages = [entry["stage"] for entry in video["processingLog"]]  # type: ignore[attr-defined]
+    transcodes = {s for s in stages if s.startswith("transcode:")}
+    spans = ("[0-8 s]", "[8-16 s]", "[16-20 s]")
+    assert transcodes == {
+        *(f"transcode:240p {span}" for span in spans),
+        *(f"transcode:480p+360p {span}" for span in spans),
+        "transcode:audio",
+        "transcode:thumbnails",
+    }
+    assert stages.index("playable") < stages.index("finalise")
+    assert video["playableAt"] <= video["processedAt"]  # type: ignore[operator]
+    check_stitched_rungs(folder, ["480p", "360p", "240p"])
+    check_dash(folder)
 
 
 HLS_JS = REPO / "web" / "node_modules" / "hls.js" / "dist" / "hls.js"

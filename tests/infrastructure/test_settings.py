@@ -129,3 +129,5 @@ def test_context_is_read_by_its_camel_case_keys_and_near_misses_fail() -> None:
 def test_the_job_strategy_defaults_to_one_job_per_rung_and_accepts_balanced() -> None:
     assert Settings().job_strategy == "per_rung"
     assert Settings.model_validate({"jobStrategy": "balanced"}).job_strategy == "balanced"
+    ladder = Settings.model_validate({"jobStrategy": "chunk_ladder"})
+    assert ladder.job_strategy == "chunk_ladder"
