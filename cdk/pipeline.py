@@ -287,13 +287,18 @@ class Pipeline(Construct):
             allow_put_events(function, self)
 
         media_objects = arn_finding(storage.media, "/*")
+        job_results = arn_finding(storage.media, "/*/jobs/*")
         table_indexes = arn_finding(table, "/index/*")
         acknowledge_function(
             self.probe,
-            [arn_finding(storage.uploads, f"/{constants.UPLOAD_SOURCE_PATTERN}"), table_indexes],
+            [
+                arn_finding(storage.uploads, f"/{constants.UPLOAD_SOURCE_PATTERN}"),
+                job_results,
+                table_indexes,
+            ],
         )
         acknowledge_function(self.finalise, [media_objects, table_indexes])
-        acknowledge_function(self.record_failure, [media_objects, table_indexes])
+        acknowledge_function(self.record_failure, [media_objects, job_results, table_indexes])
 
     # --- The state machine, from the ASL file ----------------------------------------
     def _state_machine(self, table: dynamodb.Table) -> None:
