@@ -22,8 +22,12 @@ from playwright.sync_api import Browser
 
 from tests.e2e.checks import check_media_playlist, rung_keyframes
 from tests.e2e.test_process_command import REPO, run_process
-from tests.e2e.web_fixtures import browser  # noqa: F401  (the fixture)
 from tests.support.media import make_clip
+
+# One registration of the browser fixtures for the whole session: importing the fixture
+# into this module would make a second session Browser, and Playwright's sync API refuses
+# to start while the first one runs.
+pytest_plugins = ["tests.e2e.web_fixtures"]
 
 CLIP_SECONDS = 20.0  # chunks of 8 s: 0-8, 8-16, 16-20
 FPS = 25
@@ -209,7 +213,7 @@ def player_site(out: tuple[Path, dict[str, object]], tmp_path: Path) -> Iterator
 
 @pytest.mark.slow
 def test_hls_js_in_chromium_plays_every_rung_across_every_join(
-    browser: Browser,  # noqa: F811  (the fixture imported above)
+    browser: Browser,
     player_site: str,
 ) -> None:
     page = browser.new_page()
