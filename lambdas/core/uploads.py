@@ -425,7 +425,11 @@ def _complete_multipart(
 def _reject_source(s3: S3Client, bucket: str, record: VideoRecord, stored: int) -> None:
     error = UploadSizeMismatch(record.video_id, declared=int(record.size_bytes), stored=stored)
     delete_every_version(s3, bucket, record.source_key)
-    videos.mark_failed(record.video_id, error_code=error.code, error_message=str(error))
+    # Even if the pipeline already failed the video on those bytes, the size is the cause a
+    # person can act on, and the source is gone: the record says so.
+    videos.mark_failed(
+        record.video_id, error_code=error.code, error_message=str(error), over_failure=True
+    )
     raise error
 
 

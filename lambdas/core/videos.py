@@ -521,10 +521,15 @@ def mark_playable(
     return record
 
 
-def mark_failed(video_id: str, *, error_code: str, error_message: str) -> VideoRecord | None:
-    """Any non-terminal state -> FAILED. Returns None when the video is already terminal."""
+def mark_failed(
+    video_id: str, *, error_code: str, error_message: str, over_failure: bool = False
+) -> VideoRecord | None:
+    """Any non-terminal state -> FAILED. Returns None when the video is already terminal.
+    `over_failure`: a FAILED video takes this error instead (a cause that outranks the
+    pipeline's, such as a source deleted for its size)."""
+    failable = (*FAILABLE, VideoStatus.FAILED) if over_failure else FAILABLE
     record = get_video(video_id)
-    if record.status not in FAILABLE:
+    if record.status not in failable:
         return None
     try:
         record.update(
@@ -538,7 +543,7 @@ def mark_failed(video_id: str, *, error_code: str, error_message: str) -> VideoR
                 VideoRecord.master_playlist_key.remove(),
                 VideoRecord.dash_manifest_key.remove(),
             ],
-            condition=VideoRecord.status.is_in(*[s.value for s in FAILABLE]),
+            condition=VideoRecord.status.is_in(*[s.value for s in failable]),
             add_version_condition=False,
         )
     except UpdateError:

@@ -281,12 +281,15 @@ def _assert_rejected_for_its_size(stack: OfflineStack, video_id: str, response: 
 def test_a_single_put_of_another_size_ends_upload_size_mismatch_with_the_object_gone(
     offline_stack: OfflineStack,
 ) -> None:
-    # Given a source stored behind the signed URL's back, larger than declared
+    # Given a source stored behind the signed URL's back, larger than declared, which the
+    # pipeline has already failed as not a video
     video_id = create(offline_stack, 1000)["video"]["id"]
     offline_stack.client("s3").put_object(
         Bucket=uploads_bucket(offline_stack), Key=f"{video_id}/source", Body=b"x" * 5000
     )
-    # When the client completes, then the source is deleted and the video FAILED
+    offline_stack.wait_for_executions(timeout_seconds=120)
+    assert call(offline_stack, "GET", f"/videos/{video_id}").json()["status"] == "FAILED"
+    # When the client completes, then the source is deleted and the video FAILED for its size
     response = call(offline_stack, "POST", f"/videos/{video_id}/upload/complete", json={})
     _assert_rejected_for_its_size(offline_stack, video_id, response)
     reprocess = call(offline_stack, "POST", f"/videos/{video_id}/reprocess")
