@@ -207,8 +207,15 @@ class OfflineStack:
         redeploy with another OfflineConfig would: the functions' configuration in moto and
         the environment the in-process handlers read. Executions started afterwards plan
         with it; one already past its Probe keeps its plan."""
+        self._reconfigure_probe(job_strategy=strategy)
+
+    def use_chunk_seconds(self, seconds: int) -> None:
+        """Switches the running stack's `chunk_seconds` (the probe's CHUNK_SECONDS) the same way."""
+        self._reconfigure_probe(chunk_seconds=seconds)
+
+    def _reconfigure_probe(self, **changes: Any) -> None:
         assert self.deployed is not None, "the stack is not started"
-        self.config = dataclasses.replace(self.config, job_strategy=strategy)
+        self.config = dataclasses.replace(self.config, **changes)
         environment = function_environment(self.config)
         aws_lambda = self.client("lambda")
         name = self.config.names.probe_function
@@ -217,7 +224,7 @@ class OfflineStack:
         aws_lambda.update_function_configuration(
             FunctionName=name, Environment={"Variables": variables}
         )
-        os.environ["JOB_STRATEGY"] = strategy
+        os.environ.update(environment)
         reset_settings()
         pipeline_adapters.cache_clear()  # holds the pipeline functions' settings
 
