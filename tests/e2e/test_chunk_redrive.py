@@ -80,7 +80,7 @@ def test_a_failed_chunk_is_rerun_alone_on_reprocess_and_the_rungs_play_across_it
     assert "the 360p rendition from 0:08 to 0:16 failed" in failed["error"]["message"]
     first_run = job_labels(video_id)
     assert first_run.count(FAILED) == 3  # the crash budget: two retries
-    assert set(first_run) == EVERY_JOB  # every other job ran once and left its result
+    assert set(first_run) <= EVERY_JOB
     assert "360p/chunk-0001.json" not in results_left(chunked_stack, video_id)
 
     # When the fault is cleared and the video reprocessed through the API
@@ -91,15 +91,21 @@ def test_a_failed_chunk_is_rerun_alone_on_reprocess_and_the_rungs_play_across_it
     done = client.wait_until_done(video_id, timeout_seconds=400)
     chunked_stack.wait_for_executions(timeout_seconds=120)
 
-    # Then it completes, and the failed chunk's task is the only one that ran again
+    # Then it completes; what the first run finished is kept, and only the rest ran again:
+    # the failed chunk, and any job the failing Map stopped before it ended (none, unless the
+    # machine was slow enough for the chunk's retries to end first)
     assert done["status"] == "COMPLETED", done.get("error")
-    assert job_labels(video_id)[len(first_run) :] == [FAILED]
     (kept_note,) = [
         e["message"]
         for e in done["processingLog"]
         if e["stage"] == "probe" and "kept" in e["message"]
     ]
-    assert all(label in kept_note for label in EVERY_JOB - {FAILED}), kept_note
+    kept = {label for label in EVERY_JOB if label in kept_note}
+    rerun = job_labels(video_id)[len(first_run) :]
+    assert FAILED not in kept and FAILED in rerun
+    assert sorted(rerun) == sorted(EVERY_JOB - kept)  # each once, none of the kept
+    assert kept >= set(first_run) - {FAILED} - set(rerun)
+    assert len(kept) >= len(EVERY_JOB) // 2, kept_note  # a redrive, not a rerun
 
     # And the stitched rungs parse and decode across the joins at 8 s and 16 s
     folder = tmp_path / "media"
