@@ -34,9 +34,8 @@ import subprocess
 import threading
 import time
 import traceback
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -68,6 +67,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
 from local import iam_audit
+from local.lambda_context import LocalLambdaContext
 from local.tasks import CapacityRefused, LocalTask, TaskFaults, TaskLauncher
 
 log = logging.getLogger("streamforge.local.engine")
@@ -136,23 +136,6 @@ def _replace(owner: Owner, name: str, new: Any, *, defined_on: Owner | None = No
 
 
 # --- lambda:invoke -> the handler, in-process ----------------------------------------------
-
-
-@dataclass
-class LocalLambdaContext:
-    function_name: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int = 1024
-    timeout_seconds: int = 900
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_version: str = "$LATEST"
-    log_group_name: str = "/aws/lambda/local"
-    log_stream_name: str = "local"
-    _started: float = field(default_factory=time.monotonic)
-
-    def get_remaining_time_in_millis(self) -> int:
-        elapsed = time.monotonic() - self._started
-        return max(0, int((self.timeout_seconds - elapsed) * 1000))
 
 
 def resolve_handler(handler: str) -> Callable[[Any, Any], Any]:

@@ -25,10 +25,11 @@ import sys
 import threading
 import time
 import traceback
-import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO, Any
+
+from local.lambda_context import LocalLambdaContext
 
 STOP_GRACE_SECONDS = 1.0
 # Lambda gives an instance's init (the handler's import) its own 10 s, apart from the
@@ -44,25 +45,6 @@ class FunctionError(Exception):
 class InvocationTimedOut(FunctionError):
     """No response within the function's timeout: the instance is killed, as Lambda ends
     it, and the invocation is an error."""
-
-
-@dataclass
-class InstanceContext:
-    """The Lambda context object, as much of it as Powertools reads."""
-
-    function_name: str
-    invoked_function_arn: str
-    timeout_seconds: int
-    memory_limit_in_mb: int = 1024
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_version: str = "$LATEST"
-    log_group_name: str = "/aws/lambda/local"
-    log_stream_name: str = "local"
-    _started: float = field(default_factory=time.monotonic)
-
-    def get_remaining_time_in_millis(self) -> int:
-        elapsed = time.monotonic() - self._started
-        return max(0, int((self.timeout_seconds - elapsed) * 1000))
 
 
 @dataclass(frozen=True)
@@ -236,7 +218,9 @@ def serve(handler_path: str, function_name: str, function_arn: str) -> int:
     _write(replies, {"ready": True})
     for line in sys.stdin:
         request = json.loads(line)
-        context = InstanceContext(function_name, function_arn, request["timeout_seconds"])
+        context = LocalLambdaContext(
+            function_name, function_arn, timeout_seconds=request["timeout_seconds"]
+        )
         try:
             reply = {"response": handler(request["event"], context)}
         except Exception as error:
