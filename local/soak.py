@@ -66,7 +66,11 @@ def run_soak(options: SoakOptions, work_dir: Path | None = None) -> dict[str, An
             generate_clip(root / f"clip-{n}.mp4", CLIP_SECONDS + n, CLIP_SIZE)
             for n in range(CLIP_VARIANTS)
         ]
-        config = OfflineConfig(state_dir=root / "state", fault_seed=options.seed)
+        # As `-c fargateSpot=true` deploys it: random interruptions are Spot reclaims, and a
+        # job interrupted three times makes its last attempt on on-demand capacity
+        config = OfflineConfig(
+            state_dir=root / "state", fault_seed=options.seed, fargate_spot=True, spot_fallback=True
+        )
         with OfflineStack(config) as stack:
             baseline = _phase(stack, clips, options, "clean")
             faults = engine_hooks.injected_faults()

@@ -9,7 +9,9 @@ overrides. `local/engine_hooks.py` wires it into moto's Step Functions interpret
 `CapacityRefused`), and a running task interrupted (SIGTERM to the container, SIGKILL after a
 grace period, then stop code `SpotInterruption` on FARGATE_SPOT or `TerminationNotice` on
 FARGATE), at random rates from a seed, or as the fault plan that tests/support/faults.py
-reads names them ("refuse" / "interrupt": the first N attempts of a video's job).
+reads names them ("refuse" / "interrupt": the first N attempts of a video's job). Random
+interruptions are Spot reclaims, so they hit FARGATE_SPOT tasks only: on-demand capacity is
+not reclaimed, which is why the Spot fallback's last attempt runs there.
 """
 
 from __future__ import annotations
@@ -88,12 +90,12 @@ class TaskFaults:
             self.refused += refuse
             return refuse
 
-    def interrupts(self, job: Mapping[str, Any]) -> float | None:
+    def interrupts(self, job: Mapping[str, Any], capacity_provider: str) -> float | None:
         """Seconds after the start at which to interrupt the task, or None."""
         with self._lock:
             if self._planned_fault(job, "interrupt"):
                 return PLANNED_INTERRUPT_AFTER_SECONDS  # before any job can finish
-            if not self._roll(self.interrupt_rate):
+            if capacity_provider != "FARGATE_SPOT" or not self._roll(self.interrupt_rate):
                 return None
             return self._random.uniform(*INTERRUPT_AFTER_SECONDS)
 
@@ -259,7 +261,7 @@ class TaskLauncher:
             capacity_provider=capacity_provider,
         )
         self.tasks[task_arn] = task
-        interrupt_after = self.faults.interrupts(job)
+        interrupt_after = self.faults.interrupts(job, capacity_provider)
         if interrupt_after is not None:
             timer = threading.Timer(interrupt_after, self._interrupt, (task,))
             timer.daemon = True
