@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 
+from cdk.constants import UPLOAD_SOURCE_SUFFIX
 from lambdas.core.events import SOURCE as EVENT_SOURCE
 from lambdas.core.models import VideoRecord, use_table
 from local.config import (
@@ -90,6 +91,19 @@ def _empty_zip() -> bytes:
     return buffer.getvalue()
 
 
+def upload_rule_pattern(uploads_bucket: str) -> dict[str, Any]:
+    """The rule that starts the pipeline, as cdk/pipeline.py declares it (a test compares the
+    two): a source landing in the uploads bucket."""
+    return {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {
+            "bucket": {"name": [uploads_bucket]},
+            "object": {"key": [{"suffix": UPLOAD_SOURCE_SUFFIX}]},
+        },
+    }
+
+
 def deploy(
     session: boto3.Session,
     endpoint_url: str,
@@ -147,16 +161,7 @@ def deploy(
     # so offline it targets a queue that local/upload_events.py turns into executions.
     events.put_rule(
         Name=names.upload_rule,
-        EventPattern=json.dumps(
-            {
-                "source": ["aws.s3"],
-                "detail-type": ["Object Created"],
-                "detail": {
-                    "bucket": {"name": [names.uploads_bucket]},
-                    "object": {"key": [{"suffix": "/source"}]},
-                },
-            }
-        ),
+        EventPattern=json.dumps(upload_rule_pattern(names.uploads_bucket)),
     )
     events.put_targets(Rule=names.upload_rule, Targets=[{"Id": "pipeline", "Arn": events_arn}])
     video_events_url = _video_events_queue(

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import ParamSpec
 
-from lambdas.core import videos
 from lambdas.core.clock import utc_now_iso
 from lambdas.core.models import (
     LOG_SORT_KEY_PREFIX,
@@ -102,20 +101,12 @@ def _record_stage(  # noqa: PLR0917 - one argument per column of the entry
     )
 
 
-def start_run(video_id: str) -> str | None:
-    """Logs the claim of the run that is starting and returns its execution ARN. The Claim
-    step is a conditional write in the state machine: its time is the `updated_at` it wrote."""
-    record = videos.get_video(video_id)
-    record_claim(video_id, record.execution_arn, record.updated_at)
-    return record.execution_arn
-
-
-def current_execution(video_id: str) -> str | None:
-    return videos.get_video(video_id).execution_arn
-
-
 @_best_effort
-def record_claim(video_id: str, execution_arn: str | None, claimed_at: str) -> None:
+def record_claim(video_id: str, execution_arn: str | None, claimed_at: str | None) -> None:
+    """Logs the claim of the run that is starting. The Claim step is a conditional write in
+    the state machine, at the time its input names (`claimed_at`, also the `updated_at` it
+    wrote); a request without one (a direct invocation) is logged as claimed now."""
+    claimed_at = claimed_at or utc_now_iso()
     record_entry(
         video_id,
         "claim",

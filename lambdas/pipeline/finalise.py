@@ -60,6 +60,7 @@ class WaveRun(BaseModel):
 class FinaliseRequest(BaseModel):
     stage: Literal["provisional", "final"] = "final"
     video_id: str
+    execution_arn: str | None = None  # the run ($$.Execution.Id), for the processing log
     source: SourceInfo
     waves: list[WaveRun]
     # The final stage gets the plan's waves and, apart, each wave's task ARNs.

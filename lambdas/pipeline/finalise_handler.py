@@ -16,7 +16,7 @@ from lambdas.pipeline.finalise import FinaliseRequest, finalise, publish_provisi
 def lambda_handler(event: FinaliseRequest, context: LambdaContext) -> dict[str, Any]:
     settings, s3 = pipeline_adapters()
     logger.append_keys(video_id=event.video_id, stage=event.stage)
-    execution_arn = processing_log.current_execution(event.video_id)
+    execution_arn = event.execution_arn
     if event.stage == "provisional":
         with processing_log.stage(event.video_id, "playable", execution_arn=execution_arn) as notes:
             playable = publish_provisional(s3, settings, event)

@@ -81,6 +81,9 @@ class ProbeRequest(BaseModel):
     video_id: str
     source_key: str
     source_object: UploadedObject
+    # The run, as the state machine's ReadEvent names it (its Claim wrote the same values)
+    execution_arn: str | None = None
+    claimed_at: str | None = None
 
     @property
     def source_version(self) -> str:

@@ -16,7 +16,8 @@ from lambdas.pipeline.probe import ProbeRequest, plan_jobs, probe_source
 def lambda_handler(event: ProbeRequest, context: LambdaContext) -> dict[str, Any]:
     settings, s3 = pipeline_adapters()
     logger.append_keys(video_id=event.video_id)
-    execution_arn = processing_log.start_run(event.video_id)
+    execution_arn = event.execution_arn
+    processing_log.record_claim(event.video_id, execution_arn, event.claimed_at)
     with processing_log.stage(event.video_id, "probe", execution_arn=execution_arn) as notes:
         source = probe_source(s3, settings, event)
         videos.record_source_facts(

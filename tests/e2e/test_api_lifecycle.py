@@ -113,6 +113,9 @@ def test_an_interrupted_multipart_upload_resumes_and_completes(
     assert stages[:2] == ["claim", "probe"] and stages[-1] == "finalise"
     assert {f"transcode:{r['name']}" for r in video["renditions"]} <= set(stages)
     assert all(entry["outcome"] == "SUCCEEDED" for entry in video["processingLog"])
+    # one run, named by the state machine and handed to every stage (never read back)
+    runs = {entry["executionArn"] for entry in video["processingLog"]}
+    assert len(runs) == 1 and next(iter(runs)).startswith("arn:aws:states:"), runs
 
     ready = events_for(offline_stack, resumed.video_id)
     assert [e["detail-type"] for e in ready] == ["VideoReady"]

@@ -12,6 +12,7 @@ from aws_cdk.assertions import Match
 from cdk import constants
 from cdk.nag import logical_id
 from cdk.pipeline import FARGATE_STORAGE_GIB, ephemeral_storage_gib
+from local.resources import upload_rule_pattern
 from tests.infrastructure.conftest import Synthesized
 from tests.infrastructure.policies import (
     actions,
@@ -197,6 +198,11 @@ def test_object_created_on_sources_starts_the_state_machine_with_a_dlq(
             ],
         },
     )
+    # the offline stack's rule (local/resources.py) is this very pattern
+    offline = json.loads(json.dumps(upload_rule_pattern("uploads-bucket")))
+    offline["detail"]["bucket"]["name"] = [{"Ref": uploads}]
+    deployed = synthesized.template_json["Resources"][logical_id(rule)]["Properties"]
+    assert deployed["EventPattern"] == offline
     synthesized.template.has_resource_properties(
         "AWS::S3::Bucket",
         {"NotificationConfiguration": {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}},

@@ -5,6 +5,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+from pynamodb.attributes import VersionAttribute
+
+from lambdas.core.models import VIDEO_SORT_KEY, VideoRecord
+from lambdas.core.status import VideoStatus
 from local.resources import load_definition
 
 ASL = Path(__file__).resolve().parents[2] / "stepfunctions" / "pipeline.asl.json"
@@ -110,3 +114,42 @@ def test_the_events_object_and_its_version_reach_the_probe_and_each_task_gets_it
     assert {"Name": "STREAMFORGE_JOB", "Value.$": "States.JsonToString($.job)"} in override[
         "Environment"
     ]
+
+
+def test_the_claim_writes_the_video_records_own_attribute_names_and_statuses() -> None:
+    """The Claim state writes the table directly: its names are VideoRecord's attributes and
+    its values VideoStatus's, so a rename in the model fails here rather than in a run."""
+    claim = definition()["States"]["Claim"]["Parameters"]
+    attributes = VideoRecord.get_attributes()
+    names = set(claim["ExpressionAttributeNames"].values()) | set(
+        re.findall(r"\b([a-z_]+) =", claim["UpdateExpression"])
+    )
+    names |= set(re.findall(r"ADD ([a-z_]+) ", claim["UpdateExpression"]))
+    assert names == {"status", "execution_arn", "updated_at", "version"}
+    assert names <= {a.attr_name for a in attributes.values()}
+    key = claim["Key"]
+    assert set(key) == {attributes["pk"].attr_name, attributes["sk"].attr_name}
+    assert key["sk"] == {"S": VIDEO_SORT_KEY}
+    assert isinstance(attributes["version"], VersionAttribute)
+    values = claim["ExpressionAttributeValues"]
+    statuses = {values[k]["S"] for k in (":pending_upload", ":uploaded", ":processing")}
+    assert statuses == {
+        VideoStatus.PENDING_UPLOAD.value, VideoStatus.UPLOADED.value, VideoStatus.PROCESSING.value
+    }  # fmt: skip
+    assert values[":processing"]["S"] == VideoStatus.PROCESSING.value
+
+
+def test_the_run_is_named_once_and_handed_on_never_read_back() -> None:
+    """ReadEvent reads the execution and the claim's time; the Claim writes those, the probe
+    gets both and every finaliser stage the execution, from the state machine itself."""
+    states = all_states(definition()["States"])
+    read = states["ReadEvent"]["Parameters"]
+    assert read["execution_arn.$"] == "$$.Execution.Id"
+    assert read["claimed_at.$"] == "$$.State.EnteredTime"
+    claim = states["Claim"]["Parameters"]["ExpressionAttributeValues"]
+    assert claim[":execution"] == {"S.$": "$.execution_arn"}
+    assert claim[":now"] == {"S.$": "$.claimed_at"}
+    probe = states["Probe"]["Parameters"]["Payload"]
+    assert (probe["execution_arn.$"], probe["claimed_at.$"]) == ("$.execution_arn", "$.claimed_at")
+    for name in ("PublishProvisional", "Finalise", "RecordFailure"):
+        assert states[name]["Parameters"]["Payload"]["execution_arn.$"] == "$$.Execution.Id", name
