@@ -3,6 +3,7 @@ planner (`plan_jobs` -> `plan_ladder`), called here on the same source and setti
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +33,15 @@ def plan_file(
 ) -> list[TranscodeJob]:
     """Every job the probe plans, as the transcoder receives it. The settings not given
     here come from the environment, as the probe's do (the offline stack sets them)."""
-    settings = Settings(
-        videos_table_name="bench",
-        uploads_bucket="bench",
-        media_bucket="bench",
-        x264_preset=preset,
-        job_strategy=job_strategy,
+    settings = Settings.from_environment(
+        {
+            **os.environ,
+            "VIDEOS_TABLE_NAME": "bench",
+            "UPLOADS_BUCKET": "bench",
+            "MEDIA_BUCKET": "bench",
+            "X264_PRESET": preset,
+            "JOB_STRATEGY": job_strategy,
+        }
     )
     request = ProbeRequest(
         video_id="bench",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 MIB = 1024**2
 S3_MIN_PART_BYTES = 5 * MIB  # every part but the last
@@ -15,10 +16,25 @@ S3_MAX_PARTS = 10_000
 S3_MAX_SINGLE_PUT_BYTES = 5 * 1024**3
 
 
-class Settings(BaseSettings):
-    """What every function reads. Field names upper-cased are the environment variables."""
+class EnvironmentSettings(BaseModel):
+    """Fields read from environment variables named as the fields upper-cased, validated by
+    pydantic (strings to ints, "true"/"false" to bools). Plain pydantic, no settings
+    library: a Lambda cold start imports it anyway, and nothing more is needed."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Self:
+        """A required variable that is missing fails here, at cold start, naming it."""
+        environ = os.environ if environ is None else environ
+        present = {
+            name: environ[name.upper()] for name in cls.model_fields if name.upper() in environ
+        }
+        return cls.model_validate(present)
+
+
+class Settings(EnvironmentSettings):
+    """What every function reads. Field names upper-cased are the environment variables."""
 
     videos_table_name: str
     uploads_bucket: str
@@ -67,12 +83,12 @@ class ApiSettings(Settings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()  # fields come from the environment
+    return Settings.from_environment()
 
 
 @lru_cache(maxsize=1)
 def get_api_settings() -> ApiSettings:
-    return ApiSettings()  # fields come from the environment
+    return ApiSettings.from_environment()
 
 
 def reset_settings() -> None:

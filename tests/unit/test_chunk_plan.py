@@ -14,7 +14,7 @@ from lambdas.pipeline.contract import ChunkSpec, JobResult
 from lambdas.pipeline.failure import StepError, describe_failure
 from lambdas.pipeline.probe import plan_jobs
 from lambdas.pipeline.stitch import StitchError, media_playlist, stitch
-from tests.unit.test_probe_plan import REQUEST, HevcSettings, settings, source
+from tests.unit.test_probe_plan import REQUEST, HevcSettings, settings, settings_from, source
 from tests.unit.test_transcoder_command import URL, option, video_job
 from transcoder.command import build_ffmpeg_command, build_job_command
 from transcoder.contract import ChunkSpec as TranscoderChunk
@@ -145,14 +145,10 @@ def test_chunk_ladder_on_a_short_source_is_one_job_of_the_whole_ladder_and_audio
     assert plan.waves[0].provisional is False
 
 
-def test_the_chunk_length_setting_is_read_from_the_environment(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("CHUNK_SECONDS", "0")
-    assert settings().chunk_seconds == 0
-    monkeypatch.setenv("CHUNK_SECONDS", "-1")
+def test_the_chunk_length_setting_is_read_from_the_environment() -> None:
+    assert settings_from({"CHUNK_SECONDS": "0"}).chunk_seconds == 0
     with pytest.raises(ValueError, match="chunk_seconds"):
-        settings()
+        settings_from({"CHUNK_SECONDS": "-1"})
 
 
 # --- a chunk's FFmpeg command ---------------------------------------------------------
