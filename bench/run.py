@@ -30,7 +30,7 @@ from bench.sources import SOURCES, SourceSpec, make_cut, make_source
 from lambdas.pipeline.source import SourceInfo
 from local.client import ApiClient
 from local.config import REPO_ROOT, OfflineConfig
-from local.resources import LAMBDA_HANDLERS, function_environment
+from local.resources import LAMBDA_HANDLERS, in_process_environment
 from local.stack import OfflineStack
 from transcoder.command import PLAYLIST_NAME
 from transcoder.contract import TranscodeJob, VideoRendition
@@ -537,7 +537,7 @@ def _cold_imports(config: OfflineConfig, options: Options) -> dict[str, Any]:
     log.info("cold imports of the Lambda handlers")
     return cold_imports(
         handler_modules(LAMBDA_HANDLERS.values()),
-        _python_env(function_environment(config)),
+        _python_env(in_process_environment(config)),
         options.import_samples,
     )
 

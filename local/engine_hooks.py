@@ -66,6 +66,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 )
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
+from lambdas.core.settings import Settings
 from local import iam_audit
 from local.lambda_context import LocalLambdaContext
 from local.tasks import CapacityRefused, LocalTask, TaskFaults, TaskLauncher
@@ -146,6 +147,22 @@ def resolve_handler(handler: str) -> Callable[[Any, Any], Any]:
     return function
 
 
+# Functions whose cold start passed, with the configuration they started with
+_started: set[tuple[str, str]] = set()
+
+
+def _cold_start(function: LambdaFunction) -> None:
+    """The handlers share this process's environment, so a function's own configuration is
+    what a first invocation (after a configuration change, a new one) checks: the settings
+    every pipeline function reads must come from it alone, as on Lambda, where a missing
+    variable fails the cold start, naming it."""
+    variables: dict[str, str] = dict(function.environment_vars or {})
+    key = (str(function.function_name), json.dumps(variables, sort_keys=True))
+    if key not in _started:
+        Settings.from_environment(variables)
+        _started.add(key)
+
+
 def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
     """Replaces moto's docker-based invocation: (payload, errored, logs) as moto expects."""
     context = LocalLambdaContext(
@@ -156,6 +173,7 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
     )
     payload = json.loads(event) if isinstance(event, str) else (event or {})
     try:
+        _cold_start(self)
         with iam_audit.acting_as(self.function_name):  # its calls are its role's
             result = resolve_handler(str(self.handler))(payload, context)
     except Exception as error:  # the error payload Lambda itself returns

@@ -47,12 +47,12 @@ CORS_HEADERS = "authorization,content-type,idempotency-key"
 INTERNAL_ERROR = {"message": "Internal Server Error"}
 
 
-def instance_environment(function_name: str) -> dict[str, str]:
-    """A new instance's environment: the function's (this process's, which the stack set),
-    the repository importable, and the IAM audit's recording when it is on. Every call an
-    instance makes is the function's, so the audit's principal is the process's own."""
-    pythonpath = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
-    environment = {**os.environ, "PYTHONPATH": pythonpath}
+def instance_environment(function_name: str, environment: Mapping[str, str]) -> dict[str, str]:
+    """A new instance's environment: the function's (given), the repository importable, and
+    the IAM audit's recording when it is on. Every call an instance makes is the function's,
+    so the audit's principal is the process's own."""
+    pythonpath = os.pathsep.join(p for p in (str(REPO_ROOT), environment.get("PYTHONPATH")) if p)
+    environment = {**environment, "PYTHONPATH": pythonpath}
     audit = iam_audit.task_environment(environment)
     if audit:
         audit[iam_audit.PRINCIPAL_ENV] = function_name

@@ -11,9 +11,17 @@ from typing import Any
 
 import boto3
 
-from cdk.constants import UPLOAD_SOURCE_SUFFIX
+from cdk.constants import (
+    API_SERVICE,
+    FINALISE_SERVICE,
+    METRICS_NAMESPACE,
+    PROBE_SERVICE,
+    RECORD_FAILURE_SERVICE,
+    UPLOAD_SOURCE_SUFFIX,
+)
 from lambdas.core.events import SOURCE as EVENT_SOURCE
 from lambdas.core.models import VideoRecord, use_table
+from lambdas.core.settings import ApiSettings
 from local.config import (
     ACCESS_KEY_ID,
     ACCOUNT,
@@ -41,26 +49,88 @@ class Deployed:
     function_arns: dict[str, str]
 
 
-def function_environment(config: OfflineConfig) -> dict[str, str]:
-    """What CDK sets on the functions, with local values."""
+# Set offline only: telemetry switched off, the CDN emulator's plain HTTP, and the job
+# timeout floor the tests shorten. Every other variable of a function is one CDK sets on it
+# (tests/infrastructure/test_offline_environment.py compares them, function by function).
+OFFLINE_ONLY_VARIABLES = frozenset(
+    {"POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_METRICS_DISABLED", "CDN_SCHEME"}
+    | {"JOB_TIMEOUT_MIN_SECONDS"}
+)
+FUNCTION_SERVICES = {  # function (an attribute of Names) -> its Powertools service, as in CDK
+    "api_function": API_SERVICE,
+    "probe_function": PROBE_SERVICE,
+    "finalise_function": FINALISE_SERVICE,
+    "record_failure_function": RECORD_FAILURE_SERVICE,
+}
+
+
+def _default(name: str) -> str:
+    """A setting CDK passes with its deploy default, which the functions' own default equals."""
+    default = ApiSettings.model_fields[name].default
+    return str(default).lower() if isinstance(default, bool) else str(default)
+
+
+def function_environments(config: OfflineConfig) -> dict[str, dict[str, str]]:
+    """Each function's environment as CDK sets it (cdk/functions.py, cdk/pipeline.py,
+    cdk/api.py) with local values, by the function's attribute in Names. The API's
+    deployment-time values come later (`api_environment`)."""
     names = config.names
-    return {
+    stores = {
         "VIDEOS_TABLE_NAME": names.table,
         "UPLOADS_BUCKET": names.uploads_bucket,
         "MEDIA_BUCKET": names.media_bucket,
-        "X264_PRESET": config.x264_preset,
-        "MAX_PARALLEL_JOBS": str(config.max_parallel_jobs),
-        "JOB_STRATEGY": config.job_strategy,
-        "CHUNK_SECONDS": str(config.chunk_seconds),
-        "JOB_TIMEOUT_MIN_SECONDS": str(config.job_timeout_min_seconds),
-        "IDEMPOTENCY_TABLE_NAME": names.idempotency_table,
-        "CDN_KEY_PAIR_ID": config.cdn_key_pair_id,
-        "CDN_SCHEME": "http",  # the emulator speaks plain HTTP on loopback
-        "POWERTOOLS_SERVICE_NAME": "streamforge",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "LOG_LEVEL": "INFO",
     }
+
+    def function(attribute: str, variables: dict[str, str]) -> dict[str, str]:
+        return {
+            "POWERTOOLS_SERVICE_NAME": FUNCTION_SERVICES[attribute],
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "LOG_LEVEL": "INFO",
+            **stores,
+            **variables,
+        }
+
+    return {
+        "probe_function": function(
+            "probe_function",
+            {
+                "MAX_UPLOAD_BYTES": _default("max_upload_bytes"),
+                "X264_PRESET": config.x264_preset,
+                "MAX_PARALLEL_JOBS": str(config.max_parallel_jobs),
+                "JOB_STRATEGY": config.job_strategy,
+                "CHUNK_SECONDS": str(config.chunk_seconds),
+                "LADDER_MAX_HEIGHT": _default("ladder_max_height"),
+                "HEVC_LADDER": _default("hevc_ladder"),
+                "JOB_TIMEOUT_MIN_SECONDS": str(config.job_timeout_min_seconds),
+            },
+        ),
+        "finalise_function": function("finalise_function", {}),
+        "record_failure_function": function("record_failure_function", {}),
+        "api_function": function(
+            "api_function",
+            {
+                "IDEMPOTENCY_TABLE_NAME": names.idempotency_table,
+                "MAX_UPLOAD_BYTES": _default("max_upload_bytes"),
+                "MAX_ACTIVE_VIDEOS_PER_USER": _default("max_active_videos_per_user"),
+                "CDN_KEY_PAIR_ID": config.cdn_key_pair_id,
+                "CDN_SCHEME": "http",  # the emulator speaks plain HTTP on loopback
+            },
+        ),
+    }
+
+
+def in_process_environment(config: OfflineConfig) -> dict[str, str]:
+    """What the in-process handlers share (one process, one `os.environ`): every pipeline
+    function's variables. Each function's own environment is still checked on its first
+    invocation (local/engine_hooks.py), so one that CDK would start without a variable it
+    needs fails offline too."""
+    shared: dict[str, str] = {}
+    for attribute, variables in function_environments(config).items():
+        if attribute != "api_function":  # the API runs in worker processes of its own
+            shared |= variables
+    return {**shared, "POWERTOOLS_SERVICE_NAME": "streamforge"}
 
 
 def api_environment(deployed: Deployed, cdn_domain: str) -> dict[str, str]:
@@ -174,7 +244,7 @@ def deploy(
     )["Role"]["Arn"]
 
     lambda_client = client("lambda")
-    environment = function_environment(config)
+    environments = function_environments(config)
     function_arns = {}
     for attribute, handler in LAMBDA_HANDLERS.items():
         name = getattr(names, attribute)
@@ -186,7 +256,7 @@ def deploy(
             Code={"ZipFile": _empty_zip()},
             Timeout=900,
             MemorySize=1024,
-            Environment={"Variables": environment},
+            Environment={"Variables": environments[attribute]},
         )["FunctionArn"]
 
     ec2 = client("ec2")
@@ -266,7 +336,12 @@ def deploy(
     # As in CDK, only the API function knows the state machine and the CDN.
     lambda_client.update_function_configuration(
         FunctionName=names.api_function,
-        Environment={"Variables": {**environment, **api_environment(deployed, cdn_domain)}},
+        Environment={
+            "Variables": {
+                **environments["api_function"],
+                **api_environment(deployed, cdn_domain),
+            }
+        },
     )
     return deployed
 

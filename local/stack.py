@@ -5,7 +5,6 @@ HTTP, stop it."""
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import logging
 import os
@@ -37,7 +36,8 @@ from local.resources import (
     Deployed,
     api_environment,
     deploy,
-    function_environment,
+    function_environments,
+    in_process_environment,
 )
 from local.s3front import PresignedVerifier, S3FrontServer
 from local.tasks import TaskFaults, TaskLauncher
@@ -88,7 +88,7 @@ class OfflineStack:
                 "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
                 "AWS_DEFAULT_REGION": REGION,
                 "AWS_REGION": REGION,
-                **function_environment(config),
+                **in_process_environment(config),
             }
         )
         # moto logs each failed state with its whole parse tree; the execution history says it.
@@ -127,8 +127,14 @@ class OfflineStack:
             cdn_domain=self.cdn.domain,
             cdn_private_key_pem=private_key_pem(cdn_key),
         )
-        # Known only now; each API instance reads them when it starts.
-        os.environ.update(api_environment(self.deployed, self.cdn.domain))
+        # Code in this process that acts as the API (tests use its signer) reads the API's
+        # settings here; the API's own instances get the function's variables only.
+        os.environ.update(
+            {
+                **function_environments(config)["api_function"],
+                **api_environment(self.deployed, self.cdn.domain),
+            }
+        )
         reset_settings()
         self.cdn.start()
         self._pump = UploadEventPump(
@@ -175,9 +181,18 @@ class OfflineStack:
             arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
             timeout_seconds=API_TIMEOUT_SECONDS,
         )
-        return FunctionInstances(
-            spec, functools.partial(instance_environment, name), self.config.api_concurrency
-        )
+        return FunctionInstances(spec, self._api_instance_environment, self.config.api_concurrency)
+
+    def _api_instance_environment(self) -> dict[str, str]:
+        """A new API instance's environment: the function's own, as deployed (read when the
+        instance starts, as Lambda does), on top of the runtime's (AWS endpoints and
+        credentials, PATH); none of the pipeline functions' variables."""
+        name = self.config.names.api_function
+        deployed = self.client("lambda").get_function_configuration(FunctionName=name)
+        variables = deployed["Environment"]["Variables"]
+        functions = function_environments(self.config).values()
+        runtime = {k: v for k, v in os.environ.items() if not any(k in f for f in functions)}
+        return instance_environment(name, {**runtime, **variables})
 
     def __enter__(self) -> OfflineStack:
         return self.start()
@@ -216,7 +231,7 @@ class OfflineStack:
     def _reconfigure_probe(self, **changes: Any) -> None:
         assert self.deployed is not None, "the stack is not started"
         self.config = dataclasses.replace(self.config, **changes)
-        environment = function_environment(self.config)
+        environment = function_environments(self.config)["probe_function"]
         aws_lambda = self.client("lambda")
         name = self.config.names.probe_function
         current = aws_lambda.get_function_configuration(FunctionName=name)
@@ -224,7 +239,7 @@ class OfflineStack:
         aws_lambda.update_function_configuration(
             FunctionName=name, Environment={"Variables": variables}
         )
-        os.environ.update(environment)
+        os.environ.update(in_process_environment(self.config))
         reset_settings()
         pipeline_adapters.cache_clear()  # holds the pipeline functions' settings
 

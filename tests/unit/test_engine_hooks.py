@@ -184,3 +184,41 @@ def test_install_checks_every_target_before_replacing_any(
         engine_hooks.install(TaskLauncher("http://127.0.0.1:9", Path(".")))
 
     assert _Base().inherited() == "base"
+
+
+def _function(name: str, variables: dict[str, str]) -> types.SimpleNamespace:
+    """What the invoke hook reads of moto's LambdaFunction."""
+    return types.SimpleNamespace(
+        function_name=name,
+        function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+        memory_size=256,
+        timeout=30,
+        handler="json.dumps",  # never reached when the cold start fails
+        environment_vars=variables,
+    )
+
+
+def test_a_function_missing_a_variable_fails_its_cold_start_naming_it() -> None:
+    """The in-process handlers share one os.environ, which has every pipeline variable; the
+    function's own configuration is what decides, as on Lambda."""
+    function = _function("missing-media", {"VIDEOS_TABLE_NAME": "t", "UPLOADS_BUCKET": "u"})
+
+    payload, errored, _ = engine_hooks._invoke_in_process(function, {})  # type: ignore[arg-type]
+
+    body = json.loads(payload)
+    assert errored and body["errorType"] == "ValidationError"
+    assert "media_bucket" in body["errorMessage"]
+
+
+def test_a_function_with_its_variables_starts_and_runs_the_handler() -> None:
+    variables = {"VIDEOS_TABLE_NAME": "t", "UPLOADS_BUCKET": "u", "MEDIA_BUCKET": "m"}
+    function = _function("complete", variables)
+    function.handler = "tests.unit.test_engine_hooks.echo_handler"
+
+    payload, errored, _ = engine_hooks._invoke_in_process(function, {"a": 1})  # type: ignore[arg-type]
+
+    assert not errored and json.loads(payload) == {"echo": {"a": 1}}
+
+
+def echo_handler(event: dict[str, object], context: object) -> dict[str, object]:
+    return {"echo": event}
