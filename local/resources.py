@@ -51,6 +51,7 @@ def function_environment(config: OfflineConfig) -> dict[str, str]:
         "MAX_PARALLEL_JOBS": str(config.max_parallel_jobs),
         "JOB_STRATEGY": config.job_strategy,
         "CHUNK_SECONDS": str(config.chunk_seconds),
+        "AV1_LADDER": str(config.av1_ladder).lower(),
         "JOB_TIMEOUT_MIN_SECONDS": str(config.job_timeout_min_seconds),
         "IDEMPOTENCY_TABLE_NAME": names.idempotency_table,
         "CDN_KEY_PAIR_ID": config.cdn_key_pair_id,
