@@ -198,7 +198,8 @@ def test_non_square_pixels_come_out_square_at_the_display_shape(
         clips / "anamorphic.mp4", width=352, height=288, seconds=1, sample_aspect_ratio="16:11"
     )
 
-    encoded = encode(clip)
+    encoded = encode(clip, "240p")
+    native = encode(clip)  # the top rung: 288 lines lie between 240p and 360p
 
     assert (encoded.source.display_width, encoded.source.display_height) == (512, 288)
     stream = encoded.stream()
@@ -207,6 +208,9 @@ def test_non_square_pixels_come_out_square_at_the_display_shape(
         240,
         "1:1",
     )
+    assert native.result.name.endswith("-288p")
+    top = native.stream()
+    assert (top["width"], top["height"], top["sample_aspect_ratio"]) == (512, 288, "1:1")
 
 
 def test_above_60_fps_the_rate_is_halved(encode: Encode, clips: Path) -> None:
