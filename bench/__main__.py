@@ -1,4 +1,4 @@
-"""python -m bench [--quick] [--preset PRESET] [--only imports,api,lifecycle,soak]"""
+"""python -m bench [--quick] [--preset PRESET] [--only imports,api,lifecycle,soak,chunking,av1]"""
 
 from __future__ import annotations
 

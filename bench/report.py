@@ -6,6 +6,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bench.av1 import av1_section
 from bench.chunking_report import chunking_section, chunking_targets
 from bench.costs import RATES, costs_by_rate, cpu_bound_per_source_minute, makespan
 
@@ -313,6 +314,8 @@ def render_summary(results: Mapping[str, Any]) -> str:
     out += ["", *_cost_section(results)]
     if results.get("chunking"):
         out += ["", *chunking_section(results)]
+    if results.get("av1_vs_h264"):
+        out += ["", *av1_section(results)]
     out += ["", *_other_sections(results)]
     measured = all(s["strategies"]["balanced"].get("measured") for s in results["sources"])
     balanced_note = (

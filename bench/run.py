@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import chunking, lifecycle, report, soak
+from bench import av1, chunking, lifecycle, report, soak
 from bench.costs import mediaconvert_per_source_minute, price_table
 from bench.floor import decode_only_command, single_decode_command
 from bench.imports import cold_imports, handler_modules
@@ -543,7 +543,8 @@ def _cold_imports(config: OfflineConfig, options: Options) -> dict[str, Any]:
 
 
 # The parts `python -m bench --only` re-measures, each replacing its entry in results.json.
-PARTS = ("imports", "api", "lifecycle", "soak", "chunking")
+# `av1` is only measured when asked for: a whole run does not compare AV1 (bench/av1.py).
+PARTS = ("imports", "api", "lifecycle", "soak", "chunking", "av1")
 
 
 def run_parts(options: Options, parts: list[str]) -> dict[str, Any]:
@@ -568,6 +569,11 @@ def run_parts(options: Options, parts: list[str]) -> dict[str, Any]:
         results["soak"] = soak.measure(_python_env(), quick=options.quick)
     if "chunking" in parts:
         results["chunking"] = _chunking(options)
+    if "av1" in parts:
+        log.info("AV1 against H.264 at the same rungs")
+        results["av1_vs_h264"] = av1.measure(
+            options.work_dir, options.work_dir / "logs", options.source_seconds, options.preset
+        )
     results.setdefault("partial_runs", []).append(
         {
             "parts": parts,

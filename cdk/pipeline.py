@@ -238,6 +238,8 @@ class Pipeline(Construct):
                 "CHUNK_SECONDS": str(settings.chunk_seconds),
                 "LADDER_MAX_HEIGHT": str(settings.ladder_max_height),
                 "HEVC_LADDER": str(settings.hevc_ladder).lower(),
+                "AV1_LADDER": str(settings.av1_ladder).lower(),
+                "NATIVE_TOP_RUNG": str(settings.native_top_rung).lower(),
             },
         )
         self.finalise = python_function(

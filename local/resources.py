@@ -103,6 +103,8 @@ def function_environments(config: OfflineConfig) -> dict[str, dict[str, str]]:
                 "CHUNK_SECONDS": str(config.chunk_seconds),
                 "LADDER_MAX_HEIGHT": _default("ladder_max_height"),
                 "HEVC_LADDER": _default("hevc_ladder"),
+                "AV1_LADDER": str(config.av1_ladder).lower(),
+                "NATIVE_TOP_RUNG": _default("native_top_rung"),
                 "JOB_TIMEOUT_MIN_SECONDS": str(config.job_timeout_min_seconds),
             },
         ),

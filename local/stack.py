@@ -228,6 +228,10 @@ class OfflineStack:
         """Switches the running stack's `chunk_seconds` (the probe's CHUNK_SECONDS) the same way."""
         self._reconfigure_probe(chunk_seconds=seconds)
 
+    def use_av1_ladder(self, on: bool) -> None:
+        """Switches the running stack's `av1_ladder` (the probe's AV1_LADDER) the same way."""
+        self._reconfigure_probe(av1_ladder=on)
+
     def _reconfigure_probe(self, **changes: Any) -> None:
         assert self.deployed is not None, "the stack is not started"
         self.config = dataclasses.replace(self.config, **changes)

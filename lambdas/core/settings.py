@@ -47,6 +47,9 @@ class Settings(EnvironmentSettings):
     x264_preset: str = "veryfast"
     ladder_max_height: int = Field(default=1440, gt=0)
     hevc_ladder: bool = False  # a second, HEVC ladder in the same master playlist
+    av1_ladder: bool = False  # an SVT-AV1 ladder too, listed after H.264 (and HEVC)
+    # A source between two rungs also gets a top rung at its own size (lambdas/pipeline/ladder.py)
+    native_top_rung: bool = True
     max_parallel_jobs: int = Field(default=0, ge=0)  # 0: one container per job at once
     # per_rung: one task per rendition; balanced: the top rung alone, the cheaper rungs and
     # audio sharing one decode; chunk_ladder: every rung of a chunk from one decode

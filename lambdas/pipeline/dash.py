@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from itertools import groupby, pairwise
 
+from lambdas.pipeline.codec_order import codec_rank
 from lambdas.pipeline.contract import JobResult
 
 MPD_NAMESPACE = "urn:mpeg:dash:schema:mpd:2011"
@@ -44,7 +45,9 @@ def build_mpd(results: Sequence[JobResult], mpd_key: str, *, min_buffer_seconds:
     )
     period = ET.SubElement(mpd, _tag("Period"), {"id": "0", "start": "PT0S"})
     # One adaptation set per codec: a player switches seamlessly only within one.
-    by_codec = groupby(sorted(videos, key=_codec_family), key=_codec_family)
+    # H.264's set first, then HEVC's, then AV1's (codec_order)
+    ordered = sorted(videos, key=lambda r: (codec_rank(r.codecs), _codec_family(r)))
+    by_codec = groupby(ordered, key=_codec_family)
     for set_id, (_, group) in enumerate(by_codec, start=1):
         _video_set(period, set_id, list(group), mpd_key)
     if audio is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from lambdas.pipeline.codec_order import codec_rank
 from lambdas.pipeline.contract import JobResult
 
 AUDIO_GROUP = "audio"
@@ -20,11 +21,11 @@ def build_master_playlist(results: Sequence[JobResult], master_key: str) -> str:
     """BANDWIDTH is each rung's measured peak segment bitrate plus the audio's, so it is an
     honest upper bound; AVERAGE-BANDWIDTH likewise from the averages. H.264 rungs first
     (so a player that starts with the first variant starts with one it can decode), then
-    any HEVC rungs; highest first within a codec. Players skip variants whose CODECS they
-    cannot decode."""
+    any HEVC rungs, then any AV1 rungs (`codec_order`); highest first within a codec.
+    Players skip variants whose CODECS they cannot decode."""
     videos = sorted(
         (r for r in results if r.kind == "video"),
-        key=lambda r: (not r.codecs.startswith("avc1"), -r.peak_bitrate_bps),
+        key=lambda r: (codec_rank(r.codecs), -r.peak_bitrate_bps),
     )
     if not videos:
         raise ValueError("a master playlist needs at least one video rendition")

@@ -269,7 +269,7 @@ def read_source(
 
 
 def plan_jobs(request: ProbeRequest, source: SourceInfo, settings: Settings) -> Plan:
-    """The H.264 ladder (plus HEVC when enabled), the audio rendition if the source has
+    """The H.264 ladder (plus HEVC and AV1 when enabled), the audio rendition if the source has
     audio, and the thumbnails, all from the same source: one job each, or with
     `job_strategy=balanced` or `chunk_ladder` the ladder and audio grouped into fewer jobs
     that share a decode (`lambdas.pipeline.strategy`); the thumbnails job is always its own.
@@ -280,6 +280,8 @@ def plan_jobs(request: ProbeRequest, source: SourceInfo, settings: Settings) -> 
     codecs: list[VideoCodec] = ["h264"]
     if settings.hevc_ladder:
         codecs.append("hevc")
+    if settings.av1_ladder:
+        codecs.append("av1")
     renditions: list[Rendition] = [
         rendition
         for codec in codecs
@@ -288,6 +290,7 @@ def plan_jobs(request: ProbeRequest, source: SourceInfo, settings: Settings) -> 
             max_short_side=settings.ladder_max_height,
             preset=settings.x264_preset,
             codec=codec,
+            native_top_rung=settings.native_top_rung,
         )
     ]
     audio = [AudioRendition()] if source.has_audio else []

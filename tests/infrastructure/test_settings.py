@@ -131,3 +131,10 @@ def test_the_job_strategy_defaults_to_one_job_per_rung_and_accepts_balanced() ->
     assert Settings.model_validate({"jobStrategy": "balanced"}).job_strategy == "balanced"
     ladder = Settings.model_validate({"jobStrategy": "chunk_ladder"})
     assert ladder.job_strategy == "chunk_ladder"
+
+
+def test_the_av1_ladder_is_off_and_the_native_top_rung_on_unless_the_context_says() -> None:
+    assert (Settings().av1_ladder, Settings().native_top_rung) == (False, True)
+    app = cdk.App(context={"av1Ladder": "true", "nativeTopRung": "false"})
+    given = Settings.from_node(app.node)
+    assert (given.av1_ladder, given.native_top_rung) == (True, False)

@@ -26,7 +26,7 @@ from tests.integration.test_transcoder import (
     first_packet_pts,
     video_job,
 )
-from tests.support.media import keyframe_times, make_clip
+from tests.support.media import keyframe_packet_times, keyframe_times, make_clip
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -154,3 +154,50 @@ def test_keyframes_match_a_single_jobs_rung_and_audio_starts_with_video(
     audio = first_packet_pts(run.local(s3, "audio") / "index.m3u8")
     assert video == pytest.approx(MEDIA_START, abs=1e-3)
     assert MEDIA_START - 1024 / 48000 - 2e-3 <= audio <= MEDIA_START
+
+
+def test_a_group_with_an_av1_rung_keeps_the_x264_ssim_and_aligns_keyframes(
+    s3: S3Client,
+    make_buckets: Callable[[], Buckets],
+    run_transcoder: TranscoderRun,
+    tmp_path: Path,
+) -> None:
+    # Given chunk_ladder's kind of group: an H.264 rung, its AV1 twin and a second H.264 rung
+    video_id = "vid-av1-group"
+    av1 = video_job("240p-av1", 426, 240).rendition.model_copy(
+        update={"codec": "av1", "crf": 35, "preset": "12", "max_bitrate_kbps": 145}
+    )
+    group = GROUP.model_copy(
+        update={
+            "video_id": video_id,
+            "output_prefix": f"{video_id}/hls/",
+            "group": [av1, video_job("240p", 426, 240).rendition],
+        }
+    )
+    source = make_clip(tmp_path / "source.mp4", seconds=CLIP_SECONDS)
+    buckets = make_buckets()
+    job = upload_source(s3, buckets.uploads, source, group)
+
+    # When the transcoder runs it
+    done = run_transcoder(job.model_dump_json(), buckets)
+
+    # Then the AV1 rung has no SSIM of its own, and each x264 rung still has its own
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = {
+        name: JobResult.model_validate_json(
+            s3.get_object(Bucket=buckets.media, Key=result_key(video_id, name))["Body"].read()
+        )
+        for name in ("360p", "240p-av1", "240p")
+    }
+    assert results["240p-av1"].ssim is None and results["240p-av1"].codecs.startswith("av01.")
+    assert all(0.5 < (results[name].ssim or 0) <= 1 for name in ("360p", "240p"))
+    assert results["360p"].ssim != results["240p"].ssim
+    # and the AV1 rung's keyframes are the H.264 rungs'
+    folders = {}
+    for name, result in results.items():
+        folders[name] = tmp_path / name
+        folders[name].mkdir()
+        for key in [result.playlist_key, result.init_key, *result.segment_keys]:
+            s3.download_file(buckets.media, key, str(folders[name] / key.rsplit("/", 1)[1]))
+    times = {name: keyframe_packet_times(f / "index.m3u8") for name, f in folders.items()}
+    assert times["240p-av1"] == times["240p"] == times["360p"] == [10.0, 11.0, 12.0]

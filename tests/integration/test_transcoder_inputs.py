@@ -31,7 +31,7 @@ from lambdas.pipeline.ladder import plan_ladder
 from lambdas.pipeline.master_playlist import build_master_playlist
 from lambdas.pipeline.source import SourceInfo, parse_ffprobe
 from tests.integration.conftest import UNPINNED, upload_source
-from tests.support.media import keyframe_times, make_clip, probe
+from tests.support.media import keyframe_packet_times, keyframe_times, make_clip, probe
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -198,7 +198,8 @@ def test_non_square_pixels_come_out_square_at_the_display_shape(
         clips / "anamorphic.mp4", width=352, height=288, seconds=1, sample_aspect_ratio="16:11"
     )
 
-    encoded = encode(clip)
+    encoded = encode(clip, "240p")
+    native = encode(clip)  # the top rung: 288 lines lie between 240p and 360p
 
     assert (encoded.source.display_width, encoded.source.display_height) == (512, 288)
     stream = encoded.stream()
@@ -207,6 +208,9 @@ def test_non_square_pixels_come_out_square_at_the_display_shape(
         240,
         "1:1",
     )
+    assert native.result.name.endswith("-288p")
+    top = native.stream()
+    assert (top["width"], top["height"], top["sample_aspect_ratio"]) == (512, 288, "1:1")
 
 
 def test_above_60_fps_the_rate_is_halved(encode: Encode, clips: Path) -> None:
@@ -274,12 +278,42 @@ def test_an_hevc_rung_is_hvc1_with_a_codec_string_matching_the_stream(
     assert json.loads(hevc.result.model_dump_json())["segment_durations"] == [2.0]
 
 
-def test_one_master_and_one_mpd_carry_h264_hevc_and_audio_and_play(
+def test_an_av1_rung_is_av01_with_a_codec_string_matching_the_stream_and_aligned_keyframes(
+    encode: Encode, clips: Path
+) -> None:
+    clip = make_clip(clips / "av1.mp4", width=640, height=360, seconds=2)
+
+    av1 = encode(clip, "240p-av1", codec="av1")
+    h264 = encode(clip, "240p")
+
+    stream = av1.stream()
+    assert (stream["codec_name"], stream["codec_tag_string"], stream["profile"]) == (
+        "av1",
+        "av01",
+        "Main",
+    )
+    assert (stream["width"], stream["height"], stream["pix_fmt"]) == (426, 240, "yuv420p")
+    # profile 0 (Main), level from the sequence header, Main tier, 8-bit
+    assert av1.result.codecs == f"av01.0.{int(stream['level']):02d}M.08"
+    assert av1.result.ssim is None  # SVT-AV1 reports none: docs/media.md
+    # Same keyframe instants as the H.264 ladder, one per GOP (gop_seconds=1 here)
+    keyframes = keyframe_packet_times(av1.folder / "index.m3u8")
+    assert keyframes == keyframe_times(h264.folder / "index.m3u8") == [10.0, 11.0]
+    assert keyframe_packet_times(h264.folder / "index.m3u8") == keyframes
+    assert av1.result.segment_durations == [2.0]
+
+
+def test_one_master_and_one_mpd_carry_h264_hevc_av1_and_audio_and_play(
     encode: Encode, clips: Path, tmp_path: Path
 ) -> None:
-    # Given the same source as an H.264 rung, an HEVC rung and the audio, published side by side
+    # Given the same source as H.264, HEVC and AV1 rungs and the audio, published side by side
     clip = make_clip(clips / "both.mp4", width=640, height=360, seconds=2)
-    parts = [encode(clip, "240p"), encode(clip, "240p-hevc", codec="hevc"), encode(clip, "audio")]
+    parts = [
+        encode(clip, "240p-av1", codec="av1"),
+        encode(clip, "240p"),
+        encode(clip, "240p-hevc", codec="hevc"),
+        encode(clip, "audio"),
+    ]
     root = f"{VIDEO_ID}/both"
     for part in parts:  # laid out as in the bucket, below root
         folder = posixpath.dirname(posixpath.relpath(part.result.init_key, root))
@@ -292,16 +326,18 @@ def test_one_master_and_one_mpd_carry_h264_hevc_and_audio_and_play(
     mpd = build_mpd(results, f"{root}/dash/manifest.mpd", min_buffer_seconds=2)
     (tmp_path / "dash" / "manifest.mpd").write_text(mpd)
 
-    # Then the master lists both codecs with the audio, and FFmpeg plays every stream of both
+    # Then the master lists the codecs H.264 first, AV1 last, with the audio, and FFmpeg
+    # plays every stream of both manifests
     master = m3u8.load(str(tmp_path / "master.m3u8"))
     assert [p.stream_info.codecs for p in master.playlists] == [
-        f"{parts[0].result.codecs},mp4a.40.2",
         f"{parts[1].result.codecs},mp4a.40.2",
+        f"{parts[2].result.codecs},mp4a.40.2",
+        f"{parts[0].result.codecs},mp4a.40.2",
     ]
-    assert parts[1].result.codecs.startswith("hvc1.")
+    assert [parts[i].result.codecs[:5] for i in (1, 2, 0)] == ["avc1.", "hvc1.", "av01."]
     for manifest in (tmp_path / "master.m3u8", tmp_path / "dash" / "manifest.mpd"):
         streams = probe(manifest)["streams"]
-        assert sorted(s["codec_name"] for s in streams) == ["aac", "h264", "hevc"]
+        assert sorted(s["codec_name"] for s in streams) == ["aac", "av1", "h264", "hevc"]
         subprocess.run(
             ["ffmpeg", "-v", "error", "-xerror", "-i", str(manifest), "-map", "0",
              "-f", "null", "-"],

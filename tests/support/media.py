@@ -174,6 +174,22 @@ def keyframe_times(path: Path | str) -> list[float]:
     return [float(value) for value in fields if value and value != "N/A"]
 
 
+def keyframe_packet_times(path: Path | str) -> list[float]:
+    """Presentation times of the first video stream's key packets (flag K), without
+    decoding: FFmpeg's libdav1d (AV1) decoder ignores -skip_frame, so `keyframe_times`
+    would list every frame of an AV1 stream."""
+    command = [
+        "ffprobe", "-v", "error", "-select_streams", "v:0",
+        "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0", str(path),
+    ]  # fmt: skip
+    times = []
+    for line in _run(command).splitlines():
+        pts, _, flags = line.strip().partition(",")
+        if "K" in flags and pts not in ("", "N/A"):
+            times.append(float(pts))
+    return sorted(times)
+
+
 def _rotation(probed: dict[str, Any]) -> int | None:
     """Display rotation of the first video stream: side data (FFmpeg 5+) or the old tag."""
     for stream in probed.get("streams", []):

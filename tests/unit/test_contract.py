@@ -56,6 +56,13 @@ HEVC_JOB = VIDEO_JOB.model_copy(
         "rendition": VIDEO_JOB.rendition.model_copy(update={"name": "720p-hevc", "codec": "hevc"}),
     }
 )
+AV1_JOB = VIDEO_JOB.model_copy(
+    update={
+        "rendition": VIDEO_JOB.rendition.model_copy(
+            update={"name": "720p-av1", "codec": "av1", "crf": 35, "preset": "8"}
+        ),
+    }
+)
 AUDIO_JOB = pipeline.TranscodeJob(
     video_id="vid-1",
     source_key="vid-1/source.mov",
@@ -177,8 +184,8 @@ def test_json_schemas_match(
 
 @pytest.mark.parametrize(
     "job",
-    [VIDEO_JOB, CHUNK_JOB, HEVC_JOB, AUDIO_JOB, THUMBNAILS_JOB],
-    ids=["video", "chunk", "hevc", "audio", "thumbnails"],
+    [VIDEO_JOB, CHUNK_JOB, HEVC_JOB, AV1_JOB, AUDIO_JOB, THUMBNAILS_JOB],
+    ids=["video", "chunk", "hevc", "av1", "audio", "thumbnails"],
 )
 def test_a_planned_job_is_read_by_the_transcoder(job: pipeline.TranscodeJob) -> None:
     # Given the JSON the state machine passes in STREAMFORGE_JOB

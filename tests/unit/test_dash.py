@@ -134,6 +134,24 @@ def test_no_audio_means_no_audio_set_and_hevc_gets_its_own_video_set() -> None:
     ]
 
 
+def test_av1_gets_its_own_video_set_after_h264_and_hevc() -> None:
+    hevc = result("720p-hevc", "video", [4.0, 4.0, 1.52], codecs="hvc1.1.6.L93.B0")
+    av1 = result("720p-av1", "video", [4.0, 4.0, 1.52], codecs="av01.0.05M.08")
+    small_av1 = result("360p-av1", "video", [4.0, 4.0, 1.52], codecs="av01.0.01M.08",
+                       width=640, height=360, peak_bitrate_bps=500_000)  # fmt: skip
+
+    mpd = parse(build_mpd([av1, small_av1, hevc, *LADDER], MPD_KEY, min_buffer_seconds=4))
+
+    sets = mpd.findall(".//mpd:AdaptationSet", NS)
+    assert [[r.get("codecs") for r in s.findall("mpd:Representation", NS)] for s in sets] == [
+        ["avc1.64001f", "avc1.64001f"],
+        ["hvc1.1.6.L93.B0"],
+        ["av01.0.05M.08", "av01.0.01M.08"],
+        ["mp4a.40.2"],
+    ]
+    assert [s.get("id") for s in sets[:3]] == ["1", "2", "3"]
+
+
 def test_a_manifest_needs_video() -> None:
     with pytest.raises(ValueError, match="video"):
         build_mpd([LADDER[2]], MPD_KEY, min_buffer_seconds=4)

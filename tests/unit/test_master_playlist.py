@@ -86,6 +86,33 @@ def test_hevc_rungs_follow_the_h264_ones_with_their_own_codecs() -> None:
     assert playlist.playlists[2].stream_info.bandwidth == 2_130_000
 
 
+def test_av1_rungs_come_after_the_h264_and_hevc_ones_with_their_own_codecs() -> None:
+    def rung(name: str, codecs: str, peak: int) -> JobResult:
+        return result(
+            name, "video", peak, peak // 2, width=1280, height=720, frame_rate=25.0
+        ).model_copy(update={"codecs": codecs})
+
+    text = build_master_playlist(
+        [
+            rung("720p-av1", "av01.0.05M.08", 1_000_000),
+            rung("720p-hevc", "hvc1.1.6.L93.B0", 2_000_000),
+            rung("360p-av1", "av01.0.01M.08", 400_000),
+            rung("720p", "avc1.64001f", 3_000_000),
+            result("audio", "audio", 130_000, 128_000),
+        ],
+        MASTER,
+    )
+
+    playlist = m3u8.loads(text)
+
+    assert [(p.uri, p.stream_info.codecs) for p in playlist.playlists] == [
+        ("720p/index.m3u8", "avc1.64001f,mp4a.40.2"),
+        ("720p-hevc/index.m3u8", "hvc1.1.6.L93.B0,mp4a.40.2"),
+        ("720p-av1/index.m3u8", "av01.0.05M.08,mp4a.40.2"),
+        ("360p-av1/index.m3u8", "av01.0.01M.08,mp4a.40.2"),
+    ]
+
+
 def test_without_audio_there_is_no_audio_group() -> None:
     playlist = m3u8.loads(build_master_playlist([video("360p", 640, 360, 9, 8)], MASTER))
     assert not playlist.media

@@ -123,6 +123,30 @@ def test_the_hevc_ladder_is_planned_only_when_switched_on() -> None:
     ]
 
 
+def test_the_av1_ladder_is_planned_only_when_switched_on_after_the_others() -> None:
+    plain = plan_jobs(REQUEST, source(640, 360), settings(hevc_ladder=True))
+    with_av1 = plan_jobs(REQUEST, source(640, 360), settings(hevc_ladder=True, av1_ladder=True))
+
+    assert not any(job.name.endswith("-av1") for job in plain.jobs)
+    videos = [job for job in with_av1.jobs if isinstance(job.rendition, VideoRendition)]
+    assert [job.name for job in videos] == [
+        "360p", "240p", "360p-hevc", "240p-hevc", "360p-av1", "240p-av1"
+    ]  # fmt: skip
+    av1 = [job.rendition for job in videos if job.name.endswith("-av1")]
+    assert {(r.codec, r.preset, r.crf) for r in av1 if isinstance(r, VideoRendition)} == {
+        ("av1", "8", 35)
+    }
+
+
+def test_the_native_top_rung_follows_the_setting() -> None:
+    def names(**changes: Any) -> list[str]:
+        plan = plan_jobs(REQUEST, source(656, 280), settings(**changes))
+        return [job.name for job in plan.jobs if isinstance(job.rendition, VideoRendition)]
+
+    assert names() == ["280p", "240p"]
+    assert names(native_top_rung=False) == ["240p"]
+
+
 def test_the_ladder_cap_comes_from_the_settings() -> None:
     plan = plan_jobs(REQUEST, source(3840, 2160), settings(ladder_max_height=2160))
 

@@ -9,6 +9,7 @@ import pytest
 
 from lambdas.pipeline import source as probe_source_rules
 from transcoder.codecs import (
+    av01_codec,
     avc1_codec,
     codec_string,
     frame_rate,
@@ -27,6 +28,7 @@ from transcoder.command import (
     frame_rate_arg,
     gop_frames,
     input_safety_options,
+    reports_ssim,
 )
 from transcoder.contract import AudioRendition, SourceHints, ThumbnailsRendition, TranscodeJob
 from transcoder.ffmpeg_log import scan
@@ -178,6 +180,29 @@ def test_hevc_rungs_are_x265_tagged_hvc1_with_the_same_fixed_gop() -> None:
     assert option(command, "-force_key_frames") == "expr:gte(t,n_forced*2)"
     assert "-ssim" not in command and "-sc_threshold" not in command
     assert option(command, "-hls_segment_type") == "fmp4"
+
+
+@pytest.mark.parametrize(("frame_rate", "gop"), [(25.0, 50), (29.97, 60), (50.0, 100)])
+def test_av1_rungs_are_svt_av1_capped_crf_with_a_gop_of_exactly_two_seconds(
+    frame_rate: float, gop: int
+) -> None:
+    job = video_job(
+        codec="av1", name="720p-av1", crf=35, max_bitrate_kbps=2250, preset="8",
+        frame_rate=frame_rate,
+    )  # fmt: skip
+
+    command = build_ffmpeg_command(job, URL, OUT)
+
+    assert option(command, "-c:v") == "libsvtav1"
+    assert (option(command, "-preset"), option(command, "-crf")) == ("8", "35")
+    assert (option(command, "-maxrate"), option(command, "-bufsize")) == ("2250k", "4500k")
+    # Keyframes only every GOP: no scene-change keyframes, closed GOPs of key frames
+    params = option(command, "-svtav1-params").split(":")
+    assert set(params) == {f"keyint={gop}", "scd=0", "irefresh-type=2"}
+    assert option(command, "-force_key_frames") == "expr:gte(t,n_forced*2)"
+    assert not {"-ssim", "-x265-params", "-profile:v", "-tag:v", "-g"} & set(command)
+    assert option(command, "-hls_segment_type") == "fmp4"
+    assert not reports_ssim(job.rendition)  # type: ignore[arg-type]
 
 
 def test_a_thumbnails_job_is_not_an_hls_rendition() -> None:
@@ -498,6 +523,37 @@ def test_hevc_codec_string_comes_from_the_hvcc_record() -> None:
 )
 def test_hvc1_is_profile_flags_tier_level_and_constraints(hvcc: str, expected: str) -> None:
     assert hvc1_codec(bytes.fromhex(hvcc)) == expected
+
+
+# What SVT-AV1 (FFmpeg 5.1) wrote as av1C: a 320x180 rung in an fMP4 init segment, and
+# 1280x720p30, 1920x1080p60 and 10-bit 640x360p30 test encodes.
+AV1_EXTRADATA = (
+    "\n00000000: 8100 0d00 0a0b 0000 0004 3cfe cc02 f802  ..........<.....\n"
+    "00000010: 40                                       @\n"
+)
+
+
+def test_av1_codec_string_comes_from_the_av1c_record() -> None:
+    assert codec_string({"codec_name": "av1", "extradata": AV1_EXTRADATA}) == "av01.0.00M.08"
+
+
+@pytest.mark.parametrize(
+    ("av1c", "expected"),
+    [
+        ("81050c000a0b0000002d4cffb3c02f8004", "av01.0.05M.08"),  # 720p30: level 3.1
+        ("81090c000a0b0000004aabbfc3700be001", "av01.0.09M.08"),  # 1080p60: level 4.1
+        ("81014c000a0b0000000cc4ff6700be1010", "av01.0.01M.10"),  # 10-bit: high_bitdepth
+        ("810c8c00", "av01.0.12H.08"),  # high tier, level 6.0
+        ("814c6000", "av01.2.12M.12"),  # profile 2, twelve_bit
+    ],
+)
+def test_av01_is_profile_level_tier_and_bit_depth(av1c: str, expected: str) -> None:
+    assert av01_codec(bytes.fromhex(av1c)) == expected
+
+
+def test_an_obu_stream_is_not_mistaken_for_av1c() -> None:
+    with pytest.raises(ValueError, match="av1C"):
+        av01_codec(bytes.fromhex("0a0b0000002d4cff"))  # a bare sequence header OBU
 
 
 def test_unknown_codecs_are_refused() -> None:

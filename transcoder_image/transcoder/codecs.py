@@ -4,7 +4,9 @@ All are read from the decoder configuration in the output's init segment, which
 `ffprobe -show_streams -show_data` prints as a hex dump under "extradata": the avcC
 record's profile, constraint flags and level bytes are exactly avc1.PPCCLL, the hvcC
 record holds the fields of hvc1.P.C.TL.B (ISO/IEC 14496-15 Annex E), and the
-AudioSpecificConfig starts with the AAC audio object type of mp4a.40.N.
+AudioSpecificConfig starts with the AAC audio object type of mp4a.40.N, and the av1C record
+holds the profile, level, tier and bit depth of av01.P.LLT.DD (AV1 Codec ISO Media File
+Format Binding, "Codecs Parameter String").
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ def codec_string(stream: Mapping[str, Any]) -> str:
         return avc1_codec(extradata)
     if codec == "hevc":
         return hvc1_codec(extradata, str(stream.get("codec_tag_string", "hvc1")))
+    if codec == "av1":
+        return av01_codec(extradata)
     if codec == "aac":
         return mp4a_codec(extradata)
     raise ValueError(f"no RFC 6381 mapping for codec {codec!r}")
@@ -62,6 +66,19 @@ def hvc1_codec(hvcc: bytes, sample_entry: str = "hvc1") -> str:
         *(f"{byte:X}" for byte in constraints),
     ]
     return ".".join(parts)
+
+
+def av01_codec(av1c: bytes) -> str:
+    """av01.P.LLT.DD from an AV1CodecConfigurationRecord: seq_profile, seq_level_idx_0 (two
+    digits), seq_tier_0 (M or H) and the bit depth (08, 10 or 12). The optional fields after
+    DD are left out: a player then assumes 4:2:0 BT.709, which every rung is."""
+    if len(av1c) < 4 or av1c[0] != 0x81:  # marker bit and version 1
+        raise ValueError("extradata is not an av1C record")
+    profile, level = av1c[1] >> 5, av1c[1] & 0x1F
+    tier = "H" if av1c[2] & 0x80 else "M"
+    high_bitdepth, twelve_bit = bool(av1c[2] & 0x40), bool(av1c[2] & 0x20)
+    depth = 12 if (profile == 2 and high_bitdepth and twelve_bit) else 10 if high_bitdepth else 8
+    return f"av01.{profile}.{level:02d}{tier}.{depth:02d}"
 
 
 def mp4a_codec(audio_specific_config: bytes) -> str:

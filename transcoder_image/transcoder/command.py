@@ -259,6 +259,8 @@ def _encoder_options(rendition: VideoRendition, gop: int, gop_seconds: float) ->
         "-maxrate", f"{rendition.max_bitrate_kbps}k",
         "-bufsize", f"{2 * rendition.max_bitrate_kbps}k",
     ]  # fmt: skip
+    if rendition.codec == "av1":
+        return av1_encoder_options(rendition, gop)
     if rendition.codec == "hevc":
         params = [
             f"keyint={gop}", f"min-keyint={gop}", "scenecut=0", "open-gop=0",
@@ -280,6 +282,27 @@ def _encoder_options(rendition: VideoRendition, gop: int, gop_seconds: float) ->
         "-sc_threshold", "0",
         "-ssim", "1",  # x264 measures its output against its input: SSIM at no extra decode
     ]  # fmt: skip
+
+
+def av1_encoder_options(rendition: VideoRendition, gop: int) -> list[str]:
+    """SVT-AV1, capped CRF like the other ladders. FFmpeg 5.1's libsvtav1 ignores
+    -force_key_frames, so the 2 s keyframes come from the GOP alone: keyint of exactly
+    one GOP, scene-change detection off (scd=0), closed GOPs of key frames (irefresh-type=2).
+    SVT-AV1 reports no SSIM through FFmpeg (`reports_ssim`)."""
+    params = [f"keyint={gop}", "scd=0", "irefresh-type=2"]
+    return [
+        "-c:v", "libsvtav1",
+        "-preset", rendition.preset,
+        "-crf", str(rendition.crf),
+        "-maxrate", f"{rendition.max_bitrate_kbps}k",  # with -crf: SVT-AV1's capped CRF
+        "-bufsize", f"{2 * rendition.max_bitrate_kbps}k",
+        "-svtav1-params", ":".join(params),
+    ]  # fmt: skip
+
+
+def reports_ssim(rendition: VideoRendition) -> bool:
+    """Whether the rendition's encoder logs its SSIM (x264's and x265's --ssim)."""
+    return rendition.codec in ("h264", "hevc")
 
 
 # Written on tone-mapped output so players do not treat it as BT.2020.

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 JOB_ENV_VAR = "STREAMFORGE_JOB"
 SEGMENT_SECONDS = 4  # every rendition's segment length (two 2 s GOPs)
 
-VideoCodec = Literal["h264", "hevc"]
+VideoCodec = Literal["h264", "hevc", "av1"]
 Transfer = Literal["sdr", "pq", "hlg"]
 
 

@@ -33,6 +33,7 @@ from transcoder.command import (
     build_job_command,
     build_probe_command,
     concat_target,
+    reports_ssim,
 )
 from transcoder.contract import (
     JobResult,
@@ -169,7 +170,11 @@ def run_group_job(job: TranscodeJob, settings: Settings, store: MediaStore) -> l
 def _group_ssims(members: Sequence[TranscodeJob], stats: EncodeStats) -> dict[str, float]:
     """Each video encoder prints its SSIM when FFmpeg closes it, in output order; matched
     to the video renditions only when there is exactly one figure per video rendition."""
-    videos = [m.name for m in members if isinstance(m.rendition, VideoRendition)]
+    videos = [
+        m.name
+        for m in members
+        if isinstance(m.rendition, VideoRendition) and reports_ssim(m.rendition)
+    ]
     if len(stats.ssims) != len(videos):
         return {}
     return dict(zip(videos, stats.ssims, strict=True))
@@ -291,7 +296,7 @@ def measure(
         width=int(stream["width"]) if is_video else None,
         height=int(stream["height"]) if is_video else None,
         frame_rate=frame_rate(stream) if is_video else None,
-        ssim=_ssim(stats.ssim) if is_video else None,
+        ssim=_ssim(stats.ssim) if is_video and _measures_ssim(job) else None,
         channels=None if is_video else int(stream["channels"]),
         sample_rate=None if is_video else int(stream["sample_rate"]),
         encode_wall_seconds=round(stats.wall_seconds, 3),
@@ -306,6 +311,10 @@ def _start_seconds(stream: dict[str, Any]) -> float:
         return round(float(stream["start_time"]), 6)
     except (KeyError, ValueError) as exc:
         raise JobFailedError("ffprobe gave no start time for the output") from exc
+
+
+def _measures_ssim(job: TranscodeJob) -> bool:
+    return isinstance(job.rendition, VideoRendition) and reports_ssim(job.rendition)
 
 
 def _ssim(value: float | None) -> float | None:
