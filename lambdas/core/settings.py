@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIB = 1024**2
@@ -39,10 +39,18 @@ class Settings(BaseSettings):
     # A source longer than this is encoded in chunks of this length (rounded up to whole
     # 4 s segments), each its own task; 0 turns chunking off (docs/decisions.md: the default)
     chunk_seconds: int = Field(default=120, ge=0)
+    # Every audio rendition is normalised to this integrated loudness (LUFS, two-pass
+    # loudnorm, true peak at most -1 dBTP); "off" (or empty) leaves audio levels as they are
+    loudness_target_lufs: float | None = Field(default=-16.0, ge=-70, le=-5)
     job_timeout_min_seconds: int = Field(default=600, gt=0)
     job_timeout_per_source_second: float = Field(default=6.0, gt=0)
     ffprobe_binary: str = "ffprobe"
     ffprobe_timeout_seconds: int = Field(default=60, gt=0)
+
+    @field_validator("loudness_target_lufs", mode="before")
+    @classmethod
+    def _off_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in {"", "off"} else value
 
 
 class ApiSettings(Settings):
