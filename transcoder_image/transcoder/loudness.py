@@ -106,11 +106,12 @@ def plan(measured: Measured, target: LoudnessTarget) -> LoudnessPlan:
         return LoudnessPlan(None, f"left alone: shorter than {MIN_SECONDS:g} s", source)
     range_target = min(MAX_RANGE_LU, max(RANGE_LU, math.ceil(measured.range_lu)))
     measured_range = max(measured.range_lu, _LEAST_RANGE_LU)
+    offset = measured.offset_lu + 0.0 if math.isfinite(measured.offset_lu) else 0.0  # not -0.00
     apply = (
         f"{_targets(target, range_target)}"
         f":measured_I={measured.integrated_lufs:.2f}:measured_TP={measured.true_peak_dbtp:.2f}"
         f":measured_LRA={measured_range:.2f}:measured_thresh={measured.threshold_lufs:.2f}"
-        f":offset={measured.offset_lu:.2f}:linear=true:print_format=json"
+        f":offset={offset:.2f}:linear=true:print_format=json"
     )
     mode = expected_mode(measured, target, range_target)
     return LoudnessPlan(apply, f"normalised ({mode})", source)
@@ -130,7 +131,7 @@ def ebur128_command(ffmpeg: str, target: str) -> list[str]:
     """The rendition's own loudness (integrated, and true peak) from its decoded output."""
     return [
         ffmpeg, *_QUIET, "-i", target, "-map", "0:a:0",
-        "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-",
+        "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-",
     ]  # fmt: skip
 
 
