@@ -64,6 +64,7 @@ class OfflineConfig:
     api_concurrency: int = 8  # API instances (worker processes) at most; more requests queue
     job_strategy: JobStrategy = "per_rung"  # the probe's JOB_STRATEGY
     chunk_seconds: int = 120  # the probe's CHUNK_SECONDS: 0 turns chunking off
+    loudness_target_lufs: float | None = -16.0  # the probe's LOUDNESS_TARGET_LUFS; None: off
     job_timeout_min_seconds: int = 600
     # The capacity RunTask asks for (a task record shows it); the Spot fallback's last attempt
     # after repeated interruptions asks for on-demand FARGATE.

@@ -13,6 +13,7 @@ import boto3
 
 from lambdas.core.events import SOURCE as EVENT_SOURCE
 from lambdas.core.models import VideoRecord, use_table
+from lambdas.core.settings import loudness_setting
 from local.config import (
     ACCESS_KEY_ID,
     ACCOUNT,
@@ -51,6 +52,7 @@ def function_environment(config: OfflineConfig) -> dict[str, str]:
         "MAX_PARALLEL_JOBS": str(config.max_parallel_jobs),
         "JOB_STRATEGY": config.job_strategy,
         "CHUNK_SECONDS": str(config.chunk_seconds),
+        "LOUDNESS_TARGET_LUFS": loudness_setting(config.loudness_target_lufs),
         "JOB_TIMEOUT_MIN_SECONDS": str(config.job_timeout_min_seconds),
         "IDEMPOTENCY_TABLE_NAME": names.idempotency_table,
         "CDN_KEY_PAIR_ID": config.cdn_key_pair_id,

@@ -73,6 +73,13 @@ class ApiSettings(Settings):
     max_active_videos_per_user: int = Field(default=5, ge=1)
 
 
+def loudness_setting(target_lufs: float | str | None) -> str:
+    """LOUDNESS_TARGET_LUFS as CDK and the offline stack write it: the target, or "off"."""
+    if target_lufs is None or target_lufs == "off":
+        return "off"
+    return f"{float(target_lufs):g}"
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()  # fields come from the environment

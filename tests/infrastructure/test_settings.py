@@ -10,6 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from cdk.settings import Settings
+from lambdas.core.settings import Settings as FunctionSettings
+from lambdas.core.settings import loudness_setting
 from tests.infrastructure.conftest import generate_public_key_pem
 
 
@@ -131,3 +133,20 @@ def test_the_job_strategy_defaults_to_one_job_per_rung_and_accepts_balanced() ->
     assert Settings.model_validate({"jobStrategy": "balanced"}).job_strategy == "balanced"
     ladder = Settings.model_validate({"jobStrategy": "chunk_ladder"})
     assert ladder.job_strategy == "chunk_ladder"
+
+
+@pytest.mark.parametrize(("given", "environment"), [(None, "-16"), ("-14", "-14"), ("off", "off")])
+def test_the_loudness_target_reaches_the_probe_as_a_number_or_off(
+    given: str | None, environment: str
+) -> None:
+    # `-c loudnessTargetLufs=-14`, `-c loudnessTargetLufs=off`, or the default
+    settings = Settings.model_validate({} if given is None else {"loudnessTargetLufs": given})
+
+    assert loudness_setting(settings.loudness_target_lufs) == environment
+    probe = FunctionSettings(
+        videos_table_name="t", uploads_bucket="u", media_bucket="m",
+        loudness_target_lufs=environment,
+    )  # fmt: skip
+    assert probe.loudness_target_lufs == (None if given == "off" else float(environment))
+    with pytest.raises(ValidationError):
+        Settings.model_validate({"loudnessTargetLufs": "0"})  # louder than any sane target
