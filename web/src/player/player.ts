@@ -215,6 +215,7 @@ export function createPlayer(playback: Playback, title: string): PlayerHandle {
     const menu = audioTrackMenu(hls.audioTracks, hls.audioTrack)
     audioTrack.hidden = menu === null
     element.dataset.audioTracks = String(hls.audioTracks.length)
+    element.dataset.audioTrack = String(hls.audioTrack) // the one playing, once hls.js switched
     if (!menu) return
     audioTrack.replaceChildren(
       ...menu.options.map((o) =>
