@@ -22,14 +22,9 @@ from lambdas.pipeline.master_playlist import audio_renditions
 MPD_NAMESPACE = "urn:mpeg:dash:schema:mpd:2011"
 PROFILE = "urn:mpeg:dash:profile:isoff-live:2011"
 AUDIO_CHANNELS_SCHEME = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011"
+# Our audio roles (main, alternate, commentary, description) are values of this scheme's
+# Role (ISO/IEC 23009-1, 5.8.5.5), as they are
 ROLE_SCHEME = "urn:mpeg:dash:role:2011"
-# DASH's Role values (ISO/IEC 23009-1, 5.8.5.5) for our audio roles
-_DASH_ROLES = {
-    "main": "main",
-    "alternate": "alternate",
-    "commentary": "commentary",
-    "description": "description",
-}
 VIDEO_TIMESCALE = 90_000  # exact for 23.976/29.97/59.94 fps frame durations
 MEDIA_START_SECONDS = 10  # transcoder's MEDIA_START_SECONDS: source time 0
 _SEGMENT_NUMBER = re.compile(r"^(.*?)(\d+)(\.m4s)$")
@@ -108,9 +103,7 @@ def _audio_set(period: ET.Element, audio: JobResult, mpd_key: str, *, set_id: in
         },
     )
     role = audio.role or ("main" if audio.default is not False else "alternate")
-    ET.SubElement(
-        adaptation, _tag("Role"), {"schemeIdUri": ROLE_SCHEME, "value": _DASH_ROLES[role]}
-    )
+    ET.SubElement(adaptation, _tag("Role"), {"schemeIdUri": ROLE_SCHEME, "value": role})
     sample_rate = audio.sample_rate or 48_000
     representation = ET.SubElement(
         adaptation,

@@ -75,7 +75,10 @@ _HDR_TRANSFERS: dict[str, Transfer] = {"smpte2084": "pq", "arib-std-b67": "hlg"}
 # players list every one; beyond the default and the next seven, tracks are left out.
 MAX_AUDIO_TRACKS = 8
 # Names of the languages a track is most often tagged with (ISO 639-2/B and /T, and 639-1),
-# for a track with no title; any other tag is shown as found.
+# for a track with no title; a track of another language and no title is "Track N".
+# What a language tag may look like (BCP 47's shape, ISO 639 codes included); anything else
+# (free text in a tag) is "und", so manifests only carry well-formed tags.
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 _LANGUAGE_NAMES = {
     **dict.fromkeys(("eng", "en"), "English"),
     **dict.fromkeys(("fra", "fre", "fr"), "French"),
@@ -322,13 +325,15 @@ def audio_tracks(audios: list[dict[str, Any]]) -> list[AudioTrack]:
 def _audio_track(index: int, stream: dict[str, Any], default: bool) -> AudioTrack:
     tags = {str(key).lower(): str(value).strip() for key, value in stream.get("tags", {}).items()}
     disposition = stream.get("disposition", {})
-    language = tags.get("language") or "und"
+    language = tags.get("language", "")
+    language = language if _LANGUAGE_TAG.match(language) else "und"
     role: AudioRole = "main" if default else "alternate"
     if disposition.get("comment"):
         role = "commentary"
     elif disposition.get("visual_impaired") or disposition.get("descriptions"):
         role = "description"
-    title = tags.get("title") or _LANGUAGE_NAMES.get(language.lower()) or f"Track {index + 1}"
+    primary = language.split("-", 1)[0].lower()  # "pt-BR": Portuguese
+    title = tags.get("title") or _LANGUAGE_NAMES.get(primary) or f"Track {index + 1}"
     suffix = {"commentary": "Commentary", "description": "Audio Description"}.get(role)
     if suffix and suffix.lower() not in title.lower():
         title = f"{title} {suffix}"

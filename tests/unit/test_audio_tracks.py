@@ -83,6 +83,18 @@ def test_a_title_tag_names_the_track_and_a_description_says_so() -> None:
     ]
 
 
+def test_a_malformed_language_tag_is_undetermined() -> None:
+    tracks = parse_ffprobe(
+        report(VIDEO, audio('en"\n#EXT'), audio("pt-BR"), audio("zxx")), size_bytes=1
+    ).audio_tracks
+
+    assert [(t.language, t.title) for t in tracks] == [
+        ("und", "Track 1"),
+        ("pt-BR", "Portuguese"),  # well formed: kept as found, named by its language
+        ("zxx", "Track 3"),
+    ]
+
+
 def test_repeated_names_are_made_unique() -> None:
     tracks = parse_ffprobe(report(VIDEO, audio("eng"), audio("eng")), size_bytes=1).audio_tracks
 
