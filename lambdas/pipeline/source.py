@@ -74,6 +74,10 @@ _HDR_TRANSFERS: dict[str, Transfer] = {"smpte2084": "pq", "arib-std-b67": "hlg"}
 # Audio renditions made of one source at most: each is an encode and a loudness pass, and
 # players list every one; beyond the default and the next seven, tracks are left out.
 MAX_AUDIO_TRACKS = 8
+# A track's title and language as the plan carries them (every job's JSON must fit the
+# container overrides, and the plan Step Functions' payloads): longer tags are cut.
+MAX_TITLE_CHARS = 80
+MAX_LANGUAGE_CHARS = 35  # BCP 47's advice for the longest tag to support
 # Names of the languages a track is most often tagged with (ISO 639-2/B and /T, and 639-1),
 # for a track with no title; a track of another language and no title is "Track N".
 # What a language tag may look like (BCP 47's shape, ISO 639 codes included); anything else
@@ -326,14 +330,16 @@ def _audio_track(index: int, stream: dict[str, Any], default: bool) -> AudioTrac
     tags = {str(key).lower(): str(value).strip() for key, value in stream.get("tags", {}).items()}
     disposition = stream.get("disposition", {})
     language = tags.get("language", "")
-    language = language if _LANGUAGE_TAG.match(language) else "und"
+    well_formed = len(language) <= MAX_LANGUAGE_CHARS and _LANGUAGE_TAG.match(language)
+    language = language if well_formed else "und"
     role: AudioRole = "main" if default else "alternate"
     if disposition.get("comment"):
         role = "commentary"
     elif disposition.get("visual_impaired") or disposition.get("descriptions"):
         role = "description"
     primary = language.split("-", 1)[0].lower()  # "pt-BR": Portuguese
-    title = tags.get("title") or _LANGUAGE_NAMES.get(primary) or f"Track {index + 1}"
+    title = tags.get("title", "")[:MAX_TITLE_CHARS].strip()
+    title = title or _LANGUAGE_NAMES.get(primary) or f"Track {index + 1}"
     suffix = {"commentary": "Commentary", "description": "Audio Description"}.get(role)
     if suffix and suffix.lower() not in title.lower():
         title = f"{title} {suffix}"
