@@ -23,6 +23,7 @@ from cdk.grants import acknowledge_function, acknowledge_xray, allow, allow_put_
 from cdk.nag import acknowledge, arn_finding, logical_id
 from cdk.settings import Settings
 from cdk.storage import Storage
+from lambdas.core.settings import loudness_setting
 
 # Fargate's ephemeral storage, in GiB: 20 without the setting, 21..200 with it.
 FARGATE_STORAGE_GIB = (21, 200)
@@ -236,6 +237,7 @@ class Pipeline(Construct):
                 "MAX_PARALLEL_JOBS": str(settings.max_parallel_jobs),
                 "JOB_STRATEGY": settings.job_strategy,
                 "CHUNK_SECONDS": str(settings.chunk_seconds),
+                "LOUDNESS_TARGET_LUFS": loudness_setting(settings.loudness_target_lufs),
                 "LADDER_MAX_HEIGHT": str(settings.ladder_max_height),
                 "HEVC_LADDER": str(settings.hevc_ladder).lower(),
                 "AV1_LADDER": str(settings.av1_ladder).lower(),

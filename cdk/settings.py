@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from aws_cdk import aws_logs as logs
 from constructs import Node
@@ -83,6 +83,8 @@ class Settings(BaseModel):
     job_strategy: Literal["per_rung", "balanced", "chunk_ladder"] = "per_rung"
     # A source longer than this is encoded in chunks of this length, each its own task; 0: off
     chunk_seconds: int = Field(default=120, ge=0)
+    # Every audio rendition normalised to this integrated loudness (LUFS); "off": left as is
+    loudness_target_lufs: Annotated[float, Field(ge=-70, le=-5)] | Literal["off"] = -16.0
     # One transcoder task
     fargate_cpu: int = 2048
     fargate_memory_mib: int = 4096

@@ -65,6 +65,7 @@ class OfflineConfig:
     job_strategy: JobStrategy = "per_rung"  # the probe's JOB_STRATEGY
     chunk_seconds: int = 120  # the probe's CHUNK_SECONDS: 0 turns chunking off
     av1_ladder: bool = False  # the probe's AV1_LADDER
+    loudness_target_lufs: float | None = -16.0  # the probe's LOUDNESS_TARGET_LUFS; None: off
     job_timeout_min_seconds: int = 600
     # The capacity RunTask asks for (a task record shows it); the Spot fallback's last attempt
     # after repeated interruptions asks for on-demand FARGATE.

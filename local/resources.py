@@ -21,7 +21,7 @@ from cdk.constants import (
 )
 from lambdas.core.events import SOURCE as EVENT_SOURCE
 from lambdas.core.models import VideoRecord, use_table
-from lambdas.core.settings import ApiSettings
+from lambdas.core.settings import ApiSettings, loudness_setting
 from local.config import (
     ACCESS_KEY_ID,
     ACCOUNT,
@@ -105,6 +105,7 @@ def function_environments(config: OfflineConfig) -> dict[str, dict[str, str]]:
                 "HEVC_LADDER": _default("hevc_ladder"),
                 "AV1_LADDER": str(config.av1_ladder).lower(),
                 "NATIVE_TOP_RUNG": _default("native_top_rung"),
+                "LOUDNESS_TARGET_LUFS": loudness_setting(config.loudness_target_lufs),
                 "JOB_TIMEOUT_MIN_SECONDS": str(config.job_timeout_min_seconds),
             },
         ),

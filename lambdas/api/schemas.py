@@ -157,6 +157,14 @@ class RenditionBody(ApiModel):
     output_bytes: int
     task_arn: str | None
     ssim: float | None = None  # against the source scaled to the rung's size
+    # audio: the track as players list it, and its loudness (EBU R128)
+    language: str | None = None  # the source stream's tag as found ("und": none)
+    title: str | None = None
+    default: bool | None = None
+    role: str | None = None  # main, alternate, commentary, description
+    loudness: str | None = None  # what normalisation did: "normalised (linear)", "off" ...
+    loudness_lufs: float | None = None  # integrated, of the published audio
+    true_peak_dbtp: float | None = None
 
 
 class PlaybackBody(ApiModel):
@@ -433,6 +441,13 @@ def _video_fields(record: VideoRecord) -> dict[str, Any]:
                 output_bytes=int(r.output_bytes),
                 task_arn=r.task_arn,
                 ssim=r.ssim,
+                language=r.language,
+                title=r.title,
+                default=r.default_track,
+                role=r.role,
+                loudness=r.loudness,
+                loudness_lufs=r.loudness_lufs,
+                true_peak_dbtp=r.true_peak_dbtp,
             )
             for r in record.renditions
         ],

@@ -14,6 +14,7 @@ import os
 from typing import Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -62,6 +63,15 @@ class RenditionAttribute(MapAttribute[str, Any]):
     output_bytes = NumberAttribute()
     ssim = NumberAttribute(null=True)  # video: mean SSIM (Y) against the scaled source
     task_arn = UnicodeAttribute(null=True)
+    # audio: the track (language tag, title, default, role) and its loudness
+    language = UnicodeAttribute(null=True)
+    title = UnicodeAttribute(null=True)
+    default_track = BooleanAttribute(null=True)
+    role = UnicodeAttribute(null=True)
+    loudness = UnicodeAttribute(null=True)  # "normalised (linear)", "left alone: silent" ...
+    source_loudness_lufs = NumberAttribute(null=True)
+    loudness_lufs = NumberAttribute(null=True)  # the output's, by ebur128
+    true_peak_dbtp = NumberAttribute(null=True)
 
 
 class ThumbnailsAttribute(MapAttribute[str, Any]):

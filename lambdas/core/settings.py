@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MIB = 1024**2
 S3_MIN_PART_BYTES = 5 * MIB  # every part but the last
@@ -58,10 +58,18 @@ class Settings(EnvironmentSettings):
     # A source longer than this is encoded in chunks of this length (rounded up to whole
     # 4 s segments), each its own task; 0 turns chunking off (docs/decisions.md: the default)
     chunk_seconds: int = Field(default=120, ge=0)
+    # Every audio rendition is normalised to this integrated loudness (LUFS, two-pass
+    # loudnorm, true peak at most -1 dBTP); "off" (or empty) leaves audio levels as they are
+    loudness_target_lufs: float | None = Field(default=-16.0, ge=-70, le=-5)
     job_timeout_min_seconds: int = Field(default=600, gt=0)
     job_timeout_per_source_second: float = Field(default=6.0, gt=0)
     ffprobe_binary: str = "ffprobe"
     ffprobe_timeout_seconds: int = Field(default=60, gt=0)
+
+    @field_validator("loudness_target_lufs", mode="before")
+    @classmethod
+    def _off_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in {"", "off"} else value
 
 
 class ApiSettings(Settings):
@@ -82,6 +90,13 @@ class ApiSettings(Settings):
     tombstone_ttl_days: int = Field(default=30, ge=1)
     # Videos of one user UPLOADED or PROCESSING at once; one more is refused with 429
     max_active_videos_per_user: int = Field(default=5, ge=1)
+
+
+def loudness_setting(target_lufs: float | str | None) -> str:
+    """LOUDNESS_TARGET_LUFS as CDK and the offline stack write it: the target, or "off"."""
+    if target_lufs is None or target_lufs == "off":
+        return "off"
+    return f"{float(target_lufs):g}"
 
 
 @lru_cache(maxsize=1)

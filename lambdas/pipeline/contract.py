@@ -19,6 +19,9 @@ SEGMENT_SECONDS = 4  # every rendition's segment length (two 2 s GOPs)
 
 VideoCodec = Literal["h264", "hevc", "av1"]
 Transfer = Literal["sdr", "pq", "hlg"]
+# What an audio track is for: the main one, another language or mix, commentary, or an
+# audio description for people who cannot see the picture (ffprobe's dispositions).
+AudioRole = Literal["main", "alternate", "commentary", "description"]
 
 
 class _Frozen(BaseModel):
@@ -68,12 +71,25 @@ class VideoRendition(_Frozen):
     preset: str = "veryfast"
 
 
+class LoudnessTarget(_Frozen):
+    """Two-pass `loudnorm` to these targets (EBU R128 measures); absent: audio left as is."""
+
+    integrated_lufs: float = Field(default=-16.0, ge=-70, le=-5)
+    true_peak_dbtp: float = Field(default=-1.0, ge=-9, le=0)
+
+
 class AudioRendition(_Frozen):
     kind: Literal["audio"] = "audio"
-    name: str = "audio"
+    name: str = "audio"  # the default track's; another track's "audio-N" (N: its stream)
     bitrate_kbps: int = Field(default=128, gt=0)
     channels: int = Field(default=2, gt=0)
     sample_rate: int = Field(default=48000, gt=0)
+    stream: int | None = Field(default=None, ge=0)  # among audio streams; None: the hints'
+    language: str = "und"  # the stream's language tag as found (ISO 639-2 or BCP 47)
+    title: str | None = None  # what players list it as (HLS NAME)
+    default: bool = True
+    role: AudioRole = "main"
+    loudness: LoudnessTarget | None = None
 
 
 class ThumbnailsRendition(_Frozen):
@@ -195,6 +211,17 @@ class JobResult(_Frozen):
     ssim: float | None = None  # video: mean SSIM (Y) against the source at the rung's size
     channels: int | None = None
     sample_rate: int | None = None
+    # audio: the track, as planned (lambdas/pipeline/source.py)
+    language: str | None = None
+    title: str | None = None
+    default: bool | None = None
+    role: AudioRole | None = None
+    # audio: what loudness normalisation did ("normalised (linear)", "left alone: silent",
+    # "off" ...), the source track's integrated loudness, and the output's by ebur128
+    loudness: str | None = None
+    source_loudness_lufs: float | None = None
+    loudness_lufs: float | None = None
+    true_peak_dbtp: float | None = None
     encode_wall_seconds: float
     encode_cpu_seconds: float
     peak_memory_bytes: int

@@ -18,10 +18,14 @@ from itertools import groupby, pairwise
 
 from lambdas.pipeline.codec_order import codec_rank
 from lambdas.pipeline.contract import JobResult
+from lambdas.pipeline.master_playlist import audio_renditions
 
 MPD_NAMESPACE = "urn:mpeg:dash:schema:mpd:2011"
 PROFILE = "urn:mpeg:dash:profile:isoff-live:2011"
 AUDIO_CHANNELS_SCHEME = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011"
+# Our audio roles (main, alternate, commentary, description) are values of this scheme's
+# Role (ISO/IEC 23009-1, 5.8.5.5), as they are
+ROLE_SCHEME = "urn:mpeg:dash:role:2011"
 VIDEO_TIMESCALE = 90_000  # exact for 23.976/29.97/59.94 fps frame durations
 MEDIA_START_SECONDS = 10  # transcoder's MEDIA_START_SECONDS: source time 0
 _SEGMENT_NUMBER = re.compile(r"^(.*?)(\d+)(\.m4s)$")
@@ -31,7 +35,7 @@ def build_mpd(results: Sequence[JobResult], mpd_key: str, *, min_buffer_seconds:
     videos = [r for r in results if r.kind == "video"]
     if not videos:
         raise ValueError("a DASH manifest needs at least one video rendition")
-    audio = next((r for r in results if r.kind == "audio"), None)
+    audios = audio_renditions(results)
     duration = max(r.duration_seconds for r in videos)
     ET.register_namespace("", MPD_NAMESPACE)
     mpd = ET.Element(
@@ -48,10 +52,12 @@ def build_mpd(results: Sequence[JobResult], mpd_key: str, *, min_buffer_seconds:
     # H.264's set first, then HEVC's, then AV1's (codec_order)
     ordered = sorted(videos, key=lambda r: (codec_rank(r.codecs), _codec_family(r)))
     by_codec = groupby(ordered, key=_codec_family)
+    set_id = 0
     for set_id, (_, group) in enumerate(by_codec, start=1):
         _video_set(period, set_id, list(group), mpd_key)
-    if audio is not None:
-        _audio_set(period, audio, mpd_key)
+    # One adaptation set per audio track (a language or a role each): the first keeps id 0
+    for index, audio in enumerate(audios):
+        _audio_set(period, audio, mpd_key, set_id=0 if index == 0 else set_id + index)
     ET.indent(mpd)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(mpd, encoding="unicode") + "\n"
 
@@ -86,19 +92,21 @@ def _video_set(period: ET.Element, set_id: int, videos: list[JobResult], mpd_key
         _segments(representation, video, VIDEO_TIMESCALE, mpd_key)
 
 
-def _audio_set(period: ET.Element, audio: JobResult, mpd_key: str) -> None:
+def _audio_set(period: ET.Element, audio: JobResult, mpd_key: str, *, set_id: int = 0) -> None:
     adaptation = ET.SubElement(
         period,
         _tag("AdaptationSet"),
         {
-            "id": "0",
+            "id": str(set_id),
             "contentType": "audio",
             "mimeType": "audio/mp4",
-            "lang": "und",
+            "lang": audio.language or "und",
             "segmentAlignment": "true",
             "startWithSAP": "1",
         },
     )
+    role = audio.role or ("main" if audio.default is not False else "alternate")
+    ET.SubElement(adaptation, _tag("Role"), {"schemeIdUri": ROLE_SCHEME, "value": role})
     sample_rate = audio.sample_rate or 48_000
     representation = ET.SubElement(
         adaptation,

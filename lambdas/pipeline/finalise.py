@@ -241,6 +241,14 @@ def _rendition(result: JobResult, task_arn: str | None) -> RenditionAttribute:
         output_bytes=result.output_bytes,
         ssim=result.ssim,
         task_arn=task_arn,
+        language=result.language,
+        title=result.title,
+        default_track=result.default,
+        role=result.role,
+        loudness=result.loudness,
+        source_loudness_lufs=result.source_loudness_lufs,
+        loudness_lufs=result.loudness_lufs,
+        true_peak_dbtp=result.true_peak_dbtp,
     )
 
 

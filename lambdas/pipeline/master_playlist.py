@@ -8,6 +8,8 @@ from lambdas.pipeline.codec_order import codec_rank
 from lambdas.pipeline.contract import JobResult
 
 AUDIO_GROUP = "audio"
+# Apple's characteristic for an audio description (HLS, EXT-X-MEDIA CHARACTERISTICS)
+DESCRIBES_VIDEO = "public.accessibility.describes-video"
 
 
 def relative_uri(playlist_key: str, master_key: str) -> str:
@@ -29,18 +31,18 @@ def build_master_playlist(results: Sequence[JobResult], master_key: str) -> str:
     )
     if not videos:
         raise ValueError("a master playlist needs at least one video rendition")
-    audio = next((r for r in results if r.kind == "audio"), None)
+    audios = audio_renditions(results)
     lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"]
-    if audio:
-        lines.append(
-            f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="{AUDIO_GROUP}",NAME="Default",DEFAULT=YES,'
-            f'AUTOSELECT=YES,CHANNELS="{audio.channels or 2}",'
-            f'URI="{relative_uri(audio.playlist_key, master_key)}"'
-        )
+    lines += [audio_media_tag(audio, master_key) for audio in audios]
+    audio = audios[0] if audios else None
+    # A variant's bandwidth holds whichever audio rendition a player picks: the largest
+    audio_peak = max((a.peak_bitrate_bps for a in audios), default=0)
+    audio_average = max((a.average_bitrate_bps for a in audios), default=0)
+    audio_codecs = "".join(f",{c}" for c in dict.fromkeys(a.codecs for a in audios))
     for video in videos:
-        peak = video.peak_bitrate_bps + (audio.peak_bitrate_bps if audio else 0)
-        average = video.average_bitrate_bps + (audio.average_bitrate_bps if audio else 0)
-        codecs = video.codecs + (f",{audio.codecs}" if audio else "")
+        peak = video.peak_bitrate_bps + audio_peak
+        average = video.average_bitrate_bps + audio_average
+        codecs = video.codecs + audio_codecs
         attributes = [
             f"BANDWIDTH={peak}",
             f"AVERAGE-BANDWIDTH={average}",
@@ -54,3 +56,37 @@ def build_master_playlist(results: Sequence[JobResult], master_key: str) -> str:
         lines.append("#EXT-X-STREAM-INF:" + ",".join(attributes))
         lines.append(relative_uri(video.playlist_key, master_key))
     return "\n".join(lines) + "\n"
+
+
+def audio_renditions(results: Sequence[JobResult]) -> list[JobResult]:
+    """The audio renditions, the default one first (the first if none is marked)."""
+    audios = [r for r in results if r.kind == "audio"]
+    return sorted(audios, key=lambda r: not r.default) if any(r.default for r in audios) else audios
+
+
+def audio_media_tag(audio: JobResult, master_key: str) -> str:
+    """One audio rendition of the group: its language, name and role. Commentary is never
+    selected automatically (unless it is the default); a description carries Apple's
+    characteristic, so players offer it to those who asked for descriptions."""
+    default = audio.default is not False
+    autoselect = default or audio.role != "commentary"
+    attributes = [
+        "TYPE=AUDIO",
+        f'GROUP-ID="{AUDIO_GROUP}"',
+        f'LANGUAGE="{quoted(audio.language or "und")}"',
+        f'NAME="{quoted(audio.title or "Default")}"',
+        f"DEFAULT={'YES' if default else 'NO'}",
+        f"AUTOSELECT={'YES' if autoselect else 'NO'}",
+    ]
+    if audio.role == "description":
+        attributes.append(f'CHARACTERISTICS="{DESCRIBES_VIDEO}"')
+    attributes += [
+        f'CHANNELS="{audio.channels or 2}"',
+        f'URI="{relative_uri(audio.playlist_key, master_key)}"',
+    ]
+    return "#EXT-X-MEDIA:" + ",".join(attributes)
+
+
+def quoted(text: str) -> str:
+    """A quoted-string attribute value: no double quote, CR or LF (RFC 8216, 4.2)."""
+    return "".join(" " if ch in "\r\n" else "'" if ch == '"' else ch for ch in text)

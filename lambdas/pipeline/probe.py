@@ -17,6 +17,7 @@ from lambdas.pipeline.contract import (
     SEGMENT_SECONDS,
     AudioRendition,
     ChunkSpec,
+    LoudnessTarget,
     Rendition,
     SourceHints,
     TranscodeJob,
@@ -293,7 +294,7 @@ def plan_jobs(request: ProbeRequest, source: SourceInfo, settings: Settings) -> 
             native_top_rung=settings.native_top_rung,
         )
     ]
-    audio = [AudioRendition()] if source.has_audio else []
+    audio = plan_audio(source, settings.loudness_target_lufs)
     hints = SourceHints(
         interlaced=source.interlaced, transfer=source.transfer, audio_stream=source.audio_stream
     )
@@ -341,6 +342,33 @@ def plan_jobs(request: ProbeRequest, source: SourceInfo, settings: Settings) -> 
             settings.max_parallel_jobs or INLINE_MAP_MAX_CONCURRENCY, INLINE_MAP_MAX_CONCURRENCY
         ),
     )
+
+
+def plan_audio(source: SourceInfo, loudness_target_lufs: float | None) -> list[AudioRendition]:
+    """One rendition per audio track, the default one first and named "audio" (where a
+    single-track source's audio always was), the others "audio-N" (N: the stream among
+    the source's audio streams); each normalised to the target loudness unless it is None."""
+    if not source.has_audio:
+        return []
+    loudness = (
+        None
+        if loudness_target_lufs is None
+        else LoudnessTarget(integrated_lufs=loudness_target_lufs)
+    )
+    if not source.audio_tracks:  # facts from before tracks were read: the default stream
+        return [AudioRendition(loudness=loudness)]
+    return [
+        AudioRendition(
+            name="audio" if index == 0 else f"audio-{track.stream}",
+            stream=track.stream,
+            language=track.language,
+            title=track.title,
+            default=index == 0,
+            role=track.role,
+            loudness=loudness,
+        )
+        for index, track in enumerate(source.audio_tracks)
+    ]
 
 
 def _chunked_waves(

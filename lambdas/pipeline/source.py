@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from lambdas.pipeline.contract import Transfer
+from lambdas.pipeline.contract import AudioRole, Transfer
 from lambdas.pipeline.errors import (
     IncompleteFile,
     MediaRejected,
@@ -71,6 +71,43 @@ DURATION_TOLERANCE_SECONDS = 0.5
 # ffprobe's field_order for interlaced video (top/bottom field first, and coded orders)
 _INTERLACED_FIELD_ORDERS = {"tt", "bb", "tb", "bt"}
 _HDR_TRANSFERS: dict[str, Transfer] = {"smpte2084": "pq", "arib-std-b67": "hlg"}
+# Audio renditions made of one source at most: each is an encode and a loudness pass, and
+# players list every one; beyond the default and the next seven, tracks are left out.
+MAX_AUDIO_TRACKS = 8
+# A track's title and language as the plan carries them (every job's JSON must fit the
+# container overrides, and the plan Step Functions' payloads): longer tags are cut.
+MAX_TITLE_CHARS = 80
+MAX_LANGUAGE_CHARS = 35  # BCP 47's advice for the longest tag to support
+# Names of the languages a track is most often tagged with (ISO 639-2/B and /T, and 639-1),
+# for a track with no title; a track of another language and no title is "Track N".
+# What a language tag may look like (BCP 47's shape, ISO 639 codes included); anything else
+# (free text in a tag) is "und", so manifests only carry well-formed tags.
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
+_LANGUAGE_NAMES = {
+    **dict.fromkeys(("eng", "en"), "English"),
+    **dict.fromkeys(("fra", "fre", "fr"), "French"),
+    **dict.fromkeys(("deu", "ger", "de"), "German"),
+    **dict.fromkeys(("spa", "es"), "Spanish"),
+    **dict.fromkeys(("ita", "it"), "Italian"),
+    **dict.fromkeys(("por", "pt"), "Portuguese"),
+    **dict.fromkeys(("nld", "dut", "nl"), "Dutch"),
+    **dict.fromkeys(("swe", "sv"), "Swedish"),
+    **dict.fromkeys(("nor", "nob", "no", "nb"), "Norwegian"),
+    **dict.fromkeys(("dan", "da"), "Danish"),
+    **dict.fromkeys(("fin", "fi"), "Finnish"),
+    **dict.fromkeys(("pol", "pl"), "Polish"),
+    **dict.fromkeys(("ces", "cze", "cs"), "Czech"),
+    **dict.fromkeys(("rus", "ru"), "Russian"),
+    **dict.fromkeys(("ukr", "uk"), "Ukrainian"),
+    **dict.fromkeys(("tur", "tr"), "Turkish"),
+    **dict.fromkeys(("ell", "gre", "el"), "Greek"),
+    **dict.fromkeys(("ara", "ar"), "Arabic"),
+    **dict.fromkeys(("heb", "he"), "Hebrew"),
+    **dict.fromkeys(("hin", "hi"), "Hindi"),
+    **dict.fromkeys(("zho", "chi", "zh"), "Chinese"),
+    **dict.fromkeys(("jpn", "ja"), "Japanese"),
+    **dict.fromkeys(("kor", "ko"), "Korean"),
+}
 
 
 def input_safety_options(url: str) -> list[str]:
@@ -84,6 +121,18 @@ def input_safety_options(url: str) -> list[str]:
         "-protocol_whitelist", _PROTOCOLS[scheme],
         "-format_whitelist", ",".join(ACCEPTED_DEMUXERS),
     ]  # fmt: skip
+
+
+class AudioTrack(BaseModel):
+    """One audio stream of the source, as players will list it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stream: int  # among the audio streams (FFmpeg's 0:a:N)
+    language: str = "und"  # the stream's tag as found; "und" when it has none
+    title: str  # the stream's title tag, else its language's name, else "Track N"
+    default: bool = False
+    role: AudioRole = "main"
 
 
 class SourceInfo(BaseModel):
@@ -101,6 +150,8 @@ class SourceInfo(BaseModel):
     transfer: Transfer = "sdr"  # pq / hlg: HDR, tone-mapped to SDR
     bit_depth: int = 8
     audio_stream: int = 0  # which of the audio streams to use: the default one
+    # Every audio stream kept (MAX_AUDIO_TRACKS at most), the default one first
+    audio_tracks: list[AudioTrack] = []
 
 
 def parse_ffprobe(report: dict[str, Any], size_bytes: int) -> SourceInfo:
@@ -147,6 +198,7 @@ def parse_ffprobe(report: dict[str, Any], size_bytes: int) -> SourceInfo:
         transfer=_HDR_TRANSFERS.get(str(video.get("color_transfer", "")), "sdr"),
         bit_depth=_bit_depth(video),
         audio_stream=_default_audio(audios),
+        audio_tracks=audio_tracks(audios),
     )
 
 
@@ -261,6 +313,50 @@ def _default_audio(audios: list[dict[str, Any]]) -> int:
         if stream.get("disposition", {}).get("default"):
             return index
     return 0
+
+
+def audio_tracks(audios: list[dict[str, Any]]) -> list[AudioTrack]:
+    """Each audio stream as a track: the default one (the first if none is marked) first,
+    then the others in stream order, at most MAX_AUDIO_TRACKS."""
+    if not audios:
+        return []
+    default = _default_audio(audios)
+    order = [default, *(index for index in range(len(audios)) if index != default)]
+    tracks = [_audio_track(index, audios[index], index == default) for index in order]
+    return _unique_titles(tracks[:MAX_AUDIO_TRACKS])
+
+
+def _audio_track(index: int, stream: dict[str, Any], default: bool) -> AudioTrack:
+    tags = {str(key).lower(): str(value).strip() for key, value in stream.get("tags", {}).items()}
+    disposition = stream.get("disposition", {})
+    language = tags.get("language", "")
+    well_formed = len(language) <= MAX_LANGUAGE_CHARS and _LANGUAGE_TAG.match(language)
+    language = language if well_formed else "und"
+    role: AudioRole = "main" if default else "alternate"
+    if disposition.get("comment"):
+        role = "commentary"
+    elif disposition.get("visual_impaired") or disposition.get("descriptions"):
+        role = "description"
+    primary = language.split("-", 1)[0].lower()  # "pt-BR": Portuguese
+    title = tags.get("title", "")[:MAX_TITLE_CHARS].strip()
+    title = title or _LANGUAGE_NAMES.get(primary) or f"Track {index + 1}"
+    suffix = {"commentary": "Commentary", "description": "Audio Description"}.get(role)
+    if suffix and suffix.lower() not in title.lower():
+        title = f"{title} {suffix}"
+    return AudioTrack(stream=index, language=language, title=title, default=default, role=role)
+
+
+def _unique_titles(tracks: list[AudioTrack]) -> list[AudioTrack]:
+    """HLS wants every NAME of a group different: a repeated title gets its track number."""
+    seen: set[str] = set()
+    unique = []
+    for track in tracks:
+        title = track.title
+        if title in seen:
+            title = f"{title} (Track {track.stream + 1})"
+        seen.add(title)
+        unique.append(track.model_copy(update={"title": title}))
+    return unique
 
 
 def _duration(video: dict[str, Any], fmt: dict[str, Any]) -> float:

@@ -154,6 +154,7 @@ def test_functions_run_python_312_on_arm64_except_the_probe_image(
             assert env["JOB_STRATEGY"] == "per_rung"
             assert env["CHUNK_SECONDS"] == "120"  # the chunkSeconds context's default
             assert (env["AV1_LADDER"], env["NATIVE_TOP_RUNG"]) == ("false", "true")
+            assert env["LOUDNESS_TARGET_LUFS"] == "-16"  # loudnessTargetLufs' default
         else:
             assert (props["Runtime"], props["Architectures"]) == ("python3.12", ["arm64"])
     api_env = functions[constants.API_SERVICE]["Environment"]["Variables"]

@@ -10,6 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from cdk.settings import Settings
+from lambdas.core.settings import Settings as FunctionSettings
+from lambdas.core.settings import loudness_setting
 from tests.infrastructure.conftest import generate_public_key_pem
 
 
@@ -138,3 +140,20 @@ def test_the_av1_ladder_is_off_and_the_native_top_rung_on_unless_the_context_say
     app = cdk.App(context={"av1Ladder": "true", "nativeTopRung": "false"})
     given = Settings.from_node(app.node)
     assert (given.av1_ladder, given.native_top_rung) == (True, False)
+
+
+@pytest.mark.parametrize(("given", "environment"), [(None, "-16"), ("-14", "-14"), ("off", "off")])
+def test_the_loudness_target_reaches_the_probe_as_a_number_or_off(
+    given: str | None, environment: str
+) -> None:
+    # `-c loudnessTargetLufs=-14`, `-c loudnessTargetLufs=off`, or the default
+    settings = Settings.model_validate({} if given is None else {"loudnessTargetLufs": given})
+
+    assert loudness_setting(settings.loudness_target_lufs) == environment
+    probe = FunctionSettings(
+        videos_table_name="t", uploads_bucket="u", media_bucket="m",
+        loudness_target_lufs=environment,
+    )  # fmt: skip
+    assert probe.loudness_target_lufs == (None if given == "off" else float(environment))
+    with pytest.raises(ValidationError):
+        Settings.model_validate({"loudnessTargetLufs": "0"})  # louder than any sane target

@@ -6,6 +6,7 @@ import json
 import random
 import re
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,6 +31,8 @@ def make_clip(
     audio_streams: int = 1,
     default_audio: int = 0,
     fade: bool = False,
+    audio_languages: Sequence[str] = (),
+    audio_volumes: Sequence[float] = (),
 ) -> Path:
     """A clip with moving test-pattern video (and a sine tone), container from the suffix.
 
@@ -40,7 +43,9 @@ def make_clip(
     first, `fps` frames of two fields each), `variable_frame_rate` (every fifth frame
     dropped, the others keep their times), `sample_aspect_ratio` ("16:11": non-square
     pixels), several audio streams with the `default_audio` one marked default, and a
-    `fade` in from and out to black over the first and last quarter.
+    `fade` in from and out to black over the first and last quarter. `audio_languages`
+    tags the audio streams in order (`-metadata:s:a:N language=...`); `audio_volumes` sets
+    their tones' amplitudes in order (1.0: full scale; lavfi's sine is 1/8 by default).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     encoded = path.with_name(f"{path.stem}.unrotated{path.suffix}") if rotate else path
@@ -54,6 +59,8 @@ def make_clip(
     ]  # fmt: skip
     for index in range(tones):
         tone = f"sine=frequency={440 * (index + 1)}:sample_rate=48000:duration={seconds}"
+        if index < len(audio_volumes):
+            tone += f",volume={audio_volumes[index] * 8:g}"  # sine's own amplitude is 1/8
         command += ["-f", "lavfi", "-i", tone]
     filters = _clip_filters(seconds, fade, interlaced, variable_frame_rate, sample_aspect_ratio)
     if filters:
@@ -69,6 +76,8 @@ def make_clip(
         for index in range(tones):
             disposition = "default" if index == default_audio else "0"
             command += [f"-disposition:a:{index}", disposition]
+        for index, language in enumerate(audio_languages):
+            command += [f"-metadata:s:a:{index}", f"language={language}"]
     _run([*command, "-t", f"{seconds}", str(encoded)])
     if rotate:
         remux = [

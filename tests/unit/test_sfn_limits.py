@@ -25,7 +25,7 @@ import pytest
 from lambdas.core.settings import Settings
 from lambdas.pipeline.chunks import MAX_CHUNK_JOBS, MAX_CHUNK_RENDITIONS
 from lambdas.pipeline.probe import INLINE_MAP_MAX_CONCURRENCY, Plan, ProbeRequest, plan_jobs
-from lambdas.pipeline.source import SourceInfo
+from lambdas.pipeline.source import MAX_AUDIO_TRACKS, AudioTrack, SourceInfo, audio_tracks
 
 ASL = Path(__file__).resolve().parents[2] / "stepfunctions" / "pipeline.asl.json"
 PAYLOAD_LIMIT = 256 * 1024
@@ -74,6 +74,7 @@ def worst_plan(strategy: str, ladders: str = "h264+hevc") -> Plan:
         has_audio=True,
         format_name="mov,mp4,m4a,3gp,3g2,mj2",
         size_bytes=50 * 1024**3,
+        audio_tracks=worst_audio_tracks(),
     )
     settings = LADDERS[ladders](
         videos_table_name="t",
@@ -83,6 +84,13 @@ def worst_plan(strategy: str, ladders: str = "h264+hevc") -> Plan:
         job_strategy=strategy,
     )
     return plan_jobs(request, source, settings)
+
+
+def worst_audio_tracks() -> list[AudioTrack]:
+    """As many tracks as are kept, each with the longest title and language tag kept."""
+    stream = {"codec_type": "audio", "disposition": {"comment": 1}}
+    tags = {"language": "x" * 8 + "-abcdefgh" * 3, "title": "T" * 500}
+    return audio_tracks([{**stream, "tags": tags}] * (MAX_AUDIO_TRACKS + 4))
 
 
 def definition() -> dict[str, Any]:

@@ -10,7 +10,7 @@ output, with the very arguments its single job would have (`build_single_decode_
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -74,15 +74,21 @@ class UnsupportedJobError(ValueError):
 
 
 def build_ffmpeg_command(
-    job: TranscodeJob, input_url: str, out_dir: Path, *, ffmpeg: str = "ffmpeg"
+    job: TranscodeJob,
+    input_url: str,
+    out_dir: Path,
+    *,
+    ffmpeg: str = "ffmpeg",
+    audio_filter: str | None = None,
 ) -> list[str]:
-    """The whole FFmpeg argument list that encodes `job` from `input_url` into `out_dir`."""
+    """The whole FFmpeg argument list that encodes `job` from `input_url` into `out_dir`;
+    `audio_filter` (an audio job's loudness pass, `transcoder.loudness`) goes in as `-af`."""
     rendition = job.rendition
     if isinstance(rendition, VideoRendition):
         _check_segments_hold_whole_gops(job)
         encode = video_options(rendition, job.gop_seconds, job.source)
     elif isinstance(rendition, AudioRendition):
-        encode = audio_options(rendition, job.source)
+        encode = audio_options(rendition, job.source, audio_filter)
     else:
         raise UnsupportedJobError(f"a {rendition.kind} job is not an HLS rendition")
     chunk = job.chunk
@@ -128,15 +134,27 @@ class CommandShapeError(ValueError):
 
 
 def build_job_command(
-    job: TranscodeJob, input_url: str, out_root: Path, *, ffmpeg: str = "ffmpeg"
+    job: TranscodeJob,
+    input_url: str,
+    out_root: Path,
+    *,
+    ffmpeg: str = "ffmpeg",
+    audio_filters: Mapping[str, str] | None = None,
 ) -> list[str]:
     """A single job's command into `out_root`; a grouped job's one-decode command, each
-    member rendition into `out_root / rendition.name`."""
+    member rendition into `out_root / rendition.name`. `audio_filters`: by rendition name."""
+    filters = audio_filters or {}
     if not job.group:
-        return build_ffmpeg_command(job, input_url, out_root, ffmpeg=ffmpeg)
+        return build_ffmpeg_command(
+            job, input_url, out_root, ffmpeg=ffmpeg, audio_filter=filters.get(job.name)
+        )
     members = job.members()
     return build_single_decode_command(
-        members, input_url, [out_root / member.name for member in members], ffmpeg=ffmpeg
+        members,
+        input_url,
+        [out_root / member.name for member in members],
+        ffmpeg=ffmpeg,
+        audio_filters=filters,
     )
 
 
@@ -146,6 +164,7 @@ def build_single_decode_command(
     out_dirs: Sequence[Path],
     *,
     ffmpeg: str = "ffmpeg",
+    audio_filters: Mapping[str, str] | None = None,
 ) -> list[str]:
     """One FFmpeg process that decodes `input_url` once and writes every (single) job's
     rendition into its own `out_dirs` entry.
@@ -167,7 +186,9 @@ def build_single_decode_command(
     for job, out_dir in zip(jobs, out_dirs, strict=True):
         if job.group:
             raise ValueError(f"job {job.name} is a group: pass its members()")
-        command = build_ffmpeg_command(job, input_url, out_dir, ffmpeg=ffmpeg)
+        audio_filter = (audio_filters or {}).get(job.name)
+        extra = {"audio_filter": audio_filter} if audio_filter else {}
+        command = build_ffmpeg_command(job, input_url, out_dir, ffmpeg=ffmpeg, **extra)
         before, _, after = _split_command(command)
         head = head or before
         if isinstance(job.rendition, VideoRendition):
@@ -339,16 +360,25 @@ def picture_filters(
     ]
 
 
-def audio_options(rendition: AudioRendition, source: SourceHints | None = None) -> list[str]:
-    stream = (source or SourceHints()).audio_stream
+def audio_options(
+    rendition: AudioRendition, source: SourceHints | None = None, audio_filter: str | None = None
+) -> list[str]:
     return [
-        "-map", f"0:a:{stream}",  # the source's default audio stream
+        "-map", f"0:a:{audio_stream(rendition, source)}",
         "-vn", "-sn", "-dn",
+        *(["-af", audio_filter] if audio_filter else []),
         "-c:a", "aac",
         "-b:a", f"{rendition.bitrate_kbps}k",
         "-ac", str(rendition.channels),
         "-ar", str(rendition.sample_rate),
     ]  # fmt: skip
+
+
+def audio_stream(rendition: AudioRendition, source: SourceHints | None = None) -> int:
+    """The rendition's own stream (among the audio streams), or the source's default one."""
+    if rendition.stream is not None:
+        return rendition.stream
+    return (source or SourceHints()).audio_stream
 
 
 def hls_options(segment_seconds: int, out_dir: Path, *, first_segment: int = 0) -> list[str]:

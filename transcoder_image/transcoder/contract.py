@@ -18,6 +18,7 @@ SEGMENT_SECONDS = 4  # every rendition's segment length (two 2 s GOPs)
 
 VideoCodec = Literal["h264", "hevc", "av1"]
 Transfer = Literal["sdr", "pq", "hlg"]
+AudioRole = Literal["main", "alternate", "commentary", "description"]
 
 
 class _Frozen(BaseModel):
@@ -58,12 +59,23 @@ class VideoRendition(_Frozen):
     preset: str = "veryfast"
 
 
+class LoudnessTarget(_Frozen):
+    integrated_lufs: float = Field(default=-16.0, ge=-70, le=-5)
+    true_peak_dbtp: float = Field(default=-1.0, ge=-9, le=0)
+
+
 class AudioRendition(_Frozen):
     kind: Literal["audio"] = "audio"
     name: str = "audio"
     bitrate_kbps: int = Field(default=128, gt=0)
     channels: int = Field(default=2, gt=0)
     sample_rate: int = Field(default=48000, gt=0)
+    stream: int | None = Field(default=None, ge=0)
+    language: str = "und"
+    title: str | None = None
+    default: bool = True
+    role: AudioRole = "main"
+    loudness: LoudnessTarget | None = None
 
 
 class ThumbnailsRendition(_Frozen):
@@ -178,6 +190,14 @@ class JobResult(_Frozen):
     ssim: float | None = None
     channels: int | None = None
     sample_rate: int | None = None
+    language: str | None = None
+    title: str | None = None
+    default: bool | None = None
+    role: AudioRole | None = None
+    loudness: str | None = None
+    source_loudness_lufs: float | None = None
+    loudness_lufs: float | None = None
+    true_peak_dbtp: float | None = None
     encode_wall_seconds: float
     encode_cpu_seconds: float
     peak_memory_bytes: int

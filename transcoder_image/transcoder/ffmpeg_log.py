@@ -13,6 +13,8 @@ _LEVEL = re.compile(r"\[(panic|fatal|error|warning|info|verbose|debug|trace)\]")
 _PROBLEM_LEVELS = {"panic", "fatal", "error", "warning"}
 # x264: "SSIM Mean Y:0.9817371 (17.384db)"; x265: "... SSIM Mean Y: 0.9895787 (19.821 dB)"
 _SSIM = re.compile(r"SSIM Mean Y:\s*([0-9.]+)")
+# loudnorm's report (print_format=json): which normalisation it applied
+_NORMALIZATION_TYPE = re.compile(r'"normalization_type"\s*:\s*"(\w+)"')
 # Warnings that are advice, not problems. x264's two are about benchmarking: psy
 # optimisations lower SSIM a little, and the figure is still the true SSIM of what was
 # encoded. x265 turns lookahead slices off by itself below 720p.
@@ -30,6 +32,7 @@ class LogSummary:
     last_lines: deque[str] = field(default_factory=lambda: deque(maxlen=50))
     ssim: float | None = None  # the last SSIM line's
     ssims: list[float] = field(default_factory=list)  # every SSIM line's, in order
+    loudnorm_modes: list[str] = field(default_factory=list)  # "linear"/"dynamic", in order
 
     @property
     def tail(self) -> list[str]:
@@ -48,6 +51,9 @@ def scan(lines: Iterable[str], keep: int = 50) -> LogSummary:
         if match:
             summary.ssim = float(match.group(1))
             summary.ssims.append(summary.ssim)
+        mode = _NORMALIZATION_TYPE.search(line)
+        if mode:
+            summary.loudnorm_modes.append(mode.group(1))
         if is_problem(line):
             summary.problems.append(line)
     return summary

@@ -26,16 +26,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from transcoder import thumbnails
+from transcoder import loudness, thumbnails
 from transcoder.codecs import codec_string, frame_rate
 from transcoder.command import (
     PLAYLIST_NAME,
+    audio_stream,
     build_job_command,
     build_probe_command,
     concat_target,
+    input_options,
     reports_ssim,
 )
 from transcoder.contract import (
+    AudioRendition,
     JobResult,
     ThumbnailsRendition,
     ThumbnailsResult,
@@ -91,6 +94,7 @@ class EncodeStats:
     peak_memory_bytes: int
     ssim: float | None = None  # what the video encoder measured, if it did
     ssims: tuple[float, ...] = ()  # every encoder's, in the log's order (a grouped job)
+    loudnorm_modes: tuple[str, ...] = ()  # what each loudnorm applied, in the log's order
 
 
 def run_job(
@@ -111,7 +115,10 @@ def run_rendition_job(job: TranscodeJob, settings: Settings, store: MediaStore) 
         work_dir = Path(tmp)
         out_dir = work_dir / "out"
         out_dir.mkdir()
-        command = build_job_command(job, source_url, out_dir, ffmpeg=settings.ffmpeg_binary)
+        plans = plan_loudness([job], source_url, settings)
+        command = build_job_command(
+            job, source_url, out_dir, ffmpeg=settings.ffmpeg_binary, audio_filters=filters(plans)
+        )
         log.info(
             "encoding %s of %s",
             job.label,
@@ -122,6 +129,9 @@ def run_rendition_job(job: TranscodeJob, settings: Settings, store: MediaStore) 
         playlist = read_playlist(out_dir)
         stream = probe_output(settings.ffprobe_binary, out_dir, playlist)
         result = measure(job, out_dir, playlist, stream, stats)
+        result = with_audio_facts(
+            job, result, out_dir, playlist, plans=plans, stats=stats, settings=settings
+        )
         publish(store, job, out_dir, playlist)
         store.put_json(
             result_key(job.video_id, job.name, job.chunk), result.model_dump_json(), made_by(job)
@@ -141,7 +151,10 @@ def run_group_job(job: TranscodeJob, settings: Settings, store: MediaStore) -> l
         out_root = work_dir / "out"
         for member in members:
             (out_root / member.name).mkdir(parents=True)
-        command = build_job_command(job, source_url, out_root, ffmpeg=settings.ffmpeg_binary)
+        plans = plan_loudness(members, source_url, settings)
+        command = build_job_command(
+            job, source_url, out_root, ffmpeg=settings.ffmpeg_binary, audio_filters=filters(plans)
+        )
         log.info(
             "encoding %s of %s in one process",
             job.label,
@@ -157,6 +170,9 @@ def run_group_job(job: TranscodeJob, settings: Settings, store: MediaStore) -> l
             stream = probe_output(settings.ffprobe_binary, out_dir, playlist)
             member_stats = replace(stats, ssim=ssims.get(member.name))
             result = measure(member, out_dir, playlist, stream, member_stats)
+            result = with_audio_facts(
+                member, result, out_dir, playlist, plans=plans, stats=stats, settings=settings
+            )
             outputs.append((member, out_dir, playlist, result))
         for member, out_dir, playlist, _ in outputs:
             publish(store, member, out_dir, playlist)
@@ -212,8 +228,117 @@ def run_ffmpeg(command: Sequence[str], log_path: Path) -> EncodeStats:
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     # ru_maxrss of RUSAGE_CHILDREN is the largest child so far; FFmpeg is the first.
     return EncodeStats(
-        wall, cpu, after.ru_maxrss * _MAXRSS_BYTES, summary.ssim, tuple(summary.ssims)
+        wall,
+        cpu,
+        after.ru_maxrss * _MAXRSS_BYTES,
+        summary.ssim,
+        tuple(summary.ssims),
+        tuple(summary.loudnorm_modes),
     )
+
+
+def plan_loudness(
+    jobs: Sequence[TranscodeJob], source_url: str, settings: Settings
+) -> dict[str, loudness.LoudnessPlan]:
+    """The first loudness pass of every audio rendition that asks for one, by name."""
+    return {
+        job.name: measure_loudness(job, job.rendition, source_url, settings)
+        for job in jobs
+        if isinstance(job.rendition, AudioRendition) and job.rendition.loudness is not None
+    }
+
+
+def measure_loudness(
+    job: TranscodeJob, rendition: AudioRendition, source_url: str, settings: Settings
+) -> loudness.LoudnessPlan:
+    assert rendition.loudness is not None
+    command = loudness.measure_command(
+        settings.ffmpeg_binary,
+        input_options(source_url),
+        source_url,
+        audio_stream(rendition, job.source),
+        rendition.loudness,
+    )
+    completed = _run_capturing(command)
+    if completed.returncode != 0:
+        tail = redact(completed.stderr.splitlines()[-STDERR_TAIL_LINES:])
+        error = MediaError if completed.returncode > 0 else JobFailedError
+        raise error(
+            f"measuring the loudness of {job.name} failed (exit {completed.returncode})", tail
+        )
+    try:
+        measured = loudness.parse_measurement(completed.stderr, completed.stdout)
+    except ValueError as exc:
+        raise JobFailedError(f"measuring the loudness of {job.name}: {exc}") from exc
+    chosen = loudness.plan(measured, rendition.loudness)
+    log.info(
+        "loudness of %s: %s",
+        job.name,
+        chosen.note,
+        extra={"fields": {"measured": measured.__dict__}},
+    )
+    return chosen
+
+
+def filters(plans: dict[str, loudness.LoudnessPlan]) -> dict[str, str]:
+    return {name: plan.filter for name, plan in plans.items() if plan.filter}
+
+
+def with_audio_facts(
+    job: TranscodeJob,
+    result: JobResult,
+    out_dir: Path,
+    playlist: MediaPlaylist,
+    *,
+    plans: dict[str, loudness.LoudnessPlan],
+    stats: EncodeStats,
+    settings: Settings,
+) -> JobResult:
+    """An audio result with its track (language, title, default, role), what loudness
+    normalisation did, and the output's own loudness by ebur128; a video result as it is."""
+    rendition = job.rendition
+    if not isinstance(rendition, AudioRendition):
+        return result
+    plan = plans.get(job.name)
+    note = "off" if plan is None else plan.note
+    normalised = [name for name, each in plans.items() if each.filter]
+    # The mode FFmpeg reports, when the log's one report can only be this rendition's
+    if plan is not None and normalised == [job.name] and len(stats.loudnorm_modes) == 1:
+        note = f"normalised ({stats.loudnorm_modes[0]})"
+    lufs, peak = output_loudness(settings.ffmpeg_binary, out_dir, playlist)
+    return result.model_copy(
+        update={
+            "language": rendition.language,
+            "title": rendition.title,
+            "default": rendition.default,
+            "role": rendition.role,
+            "loudness": note,
+            "source_loudness_lufs": plan.source_lufs if plan else None,
+            "loudness_lufs": lufs,
+            "true_peak_dbtp": peak,
+        }
+    )
+
+
+def output_loudness(
+    ffmpeg: str, out_dir: Path, playlist: MediaPlaylist
+) -> tuple[float | None, float | None]:
+    """The rendition's integrated loudness and true peak, decoded from its own files."""
+    files = [out_dir / name for name in _media_files(playlist)]
+    completed = _run_capturing(loudness.ebur128_command(ffmpeg, loudness.measure_target(files)))
+    if completed.returncode != 0:
+        log.warning("ebur128 could not measure the output (exit %s)", completed.returncode)
+        return None, None
+    return loudness.parse_ebur128(completed.stderr)
+
+
+def _run_capturing(command: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            command, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
+        )
+    except OSError as exc:
+        raise JobFailedError(f"cannot run {command[0]}: {exc}") from exc
 
 
 def _read_log(path: Path) -> LogSummary:

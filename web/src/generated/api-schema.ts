@@ -413,6 +413,20 @@ export interface components {
             taskArn: string | null;
             /** Ssim */
             ssim?: number | null;
+            /** Language */
+            language?: string | null;
+            /** Title */
+            title?: string | null;
+            /** Default */
+            default?: boolean | null;
+            /** Role */
+            role?: string | null;
+            /** Loudness */
+            loudness?: string | null;
+            /** Loudnesslufs */
+            loudnessLufs?: number | null;
+            /** Truepeakdbtp */
+            truePeakDbtp?: number | null;
         };
         /** ReprocessResponse */
         ReprocessResponse: {

@@ -14,6 +14,7 @@ import Hls, {
 import type { Playback } from '../api'
 import { h } from '../dom'
 import { formatClock } from '../format'
+import { audioTrackMenu } from './audio'
 import { icon } from './icons'
 import { actionForKey, KEY_HELP, type PlayerAction } from './keyboard'
 import { qualityMenu } from './quality'
@@ -94,6 +95,12 @@ export function createPlayer(playback: Playback, title: string): PlayerHandle {
     { class: 'quality', id: 'quality-select', 'aria-label': 'Quality' },
     h('option', { value: '-1' }, 'Auto'),
   )
+  const audioTrack = h('select', {
+    class: 'audio-track',
+    id: 'audio-track-select',
+    'aria-label': 'Audio track',
+    hidden: true,
+  })
   const fullButton = h(
     'button',
     { type: 'button', class: 'ctl ctl-full', 'aria-label': 'Full screen' },
@@ -122,6 +129,8 @@ export function createPlayer(playback: Playback, title: string): PlayerHandle {
       h('span', { class: 'spacer' }),
       muteButton,
       volume,
+      h('label', { class: 'visually-hidden', for: 'audio-track-select' }, 'Audio track'),
+      audioTrack,
       h('label', { class: 'visually-hidden', for: 'quality-select' }, 'Quality'),
       quality,
       fullButton,
@@ -151,6 +160,8 @@ export function createPlayer(playback: Playback, title: string): PlayerHandle {
     })
     hls.on(Hls.Events.MANIFEST_PARSED, () => updateQuality())
     hls.on(Hls.Events.LEVEL_SWITCHED, () => updateQuality())
+    hls.on(Hls.Events.AUDIO_TRACKS_UPDATED, () => updateAudioTracks())
+    hls.on(Hls.Events.AUDIO_TRACK_SWITCHED, () => updateAudioTracks())
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (!data.fatal) return
       if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
@@ -196,6 +207,27 @@ export function createPlayer(playback: Playback, title: string): PlayerHandle {
     hls.currentLevel = level // -1: automatic again
     updateQuality()
     status.textContent = level < 0 ? 'Quality: automatic' : `Quality: ${label}`
+  })
+
+  // The audio-track menu: only when the master lists more than one audio rendition.
+  function updateAudioTracks(): void {
+    if (!hls) return
+    const menu = audioTrackMenu(hls.audioTracks, hls.audioTrack)
+    audioTrack.hidden = menu === null
+    element.dataset.audioTracks = String(hls.audioTracks.length)
+    element.dataset.audioTrack = String(hls.audioTrack) // the one playing, once hls.js switched
+    if (!menu) return
+    audioTrack.replaceChildren(
+      ...menu.options.map((o) =>
+        h('option', { value: String(o.value), selected: o.value === menu.selected }, o.label),
+      ),
+    )
+    audioTrack.value = String(menu.selected)
+  }
+  audioTrack.addEventListener('change', () => {
+    if (!hls) return
+    hls.audioTrack = Number(audioTrack.value)
+    status.textContent = `Audio: ${audioTrack.selectedOptions[0]?.textContent ?? ''}`
   })
 
   // --- controls -----------------------------------------------------------------------
