@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from lambdas.core.settings import Settings
+from lambdas.core.settings import JobStrategy, Settings
 from lambdas.pipeline.probe import (
     ProbeRequest,
     UploadedObject,
@@ -16,7 +16,6 @@ from lambdas.pipeline.probe import (
     run_ffprobe,
 )
 from lambdas.pipeline.source import SourceInfo, parse_ffprobe
-from lambdas.pipeline.strategy import JobStrategy
 from transcoder.contract import TranscodeJob
 
 LADDER_KINDS = ("video", "audio")  # HLS renditions; other jobs (thumbnails) are not the ladder

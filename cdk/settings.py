@@ -16,6 +16,8 @@ from constructs import Node
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from lambdas.core.settings import JobStrategy
+
 # Fargate task sizes: CPU units -> (min, max, step) memory in MiB
 _FARGATE_MEMORY: dict[int, tuple[int, int, int]] = {
     256: (512, 2048, 512),
@@ -80,7 +82,7 @@ class Settings(BaseModel):
     x264_preset: X264Preset = "veryfast"
     # per_rung: one task per rendition; balanced: cheap rungs and audio share one decode;
     # chunk_ladder: every rung of a chunk from one decode
-    job_strategy: Literal["per_rung", "balanced", "chunk_ladder"] = "per_rung"
+    job_strategy: JobStrategy = "per_rung"
     # A source longer than this is encoded in chunks of this length, each its own task; 0: off
     chunk_seconds: int = Field(default=120, ge=0)
     # Every audio rendition normalised to this integrated loudness (LUFS); "off": left as is

@@ -14,7 +14,8 @@ import threading
 from pathlib import Path
 from typing import get_args
 
-from local.config import JobStrategy, OfflineConfig
+from lambdas.core.settings import JobStrategy
+from local.config import OfflineConfig
 
 
 def _process(args: argparse.Namespace) -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+
+from lambdas.core.settings import JobStrategy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ASL_PATH = REPO_ROOT / "stepfunctions" / "pipeline.asl.json"
@@ -14,9 +15,6 @@ ACCOUNT = "123456789012"
 # Every principal offline signs with these; the S3 front checks presigned URLs against them.
 ACCESS_KEY_ID = "local"
 SECRET_ACCESS_KEY = "local"
-
-
-JobStrategy = Literal["per_rung", "balanced", "chunk_ladder"]
 
 
 def free_port() -> int:

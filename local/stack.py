@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-from lambdas.core.settings import reset_settings
+from lambdas.core.settings import JobStrategy, reset_settings
 from lambdas.pipeline.clients import pipeline_adapters
 from local import engine_hooks
 from local.auth import LocalIssuer, load_or_create_rsa_key, private_key_pem
@@ -25,7 +25,6 @@ from local.config import (
     ACCOUNT,
     REGION,
     SECRET_ACCESS_KEY,
-    JobStrategy,
     OfflineConfig,
     free_port,
 )

@@ -15,6 +15,10 @@ S3_MAX_PART_BYTES = 5 * 1024**3
 S3_MAX_PARTS = 10_000
 S3_MAX_SINGLE_PUT_BYTES = 5 * 1024**3
 
+# How the probe groups renditions into tasks (lambdas/pipeline/strategy.py); CDK's
+# jobStrategy and the offline config take the same names from here
+JobStrategy = Literal["per_rung", "balanced", "chunk_ladder"]
+
 
 class EnvironmentSettings(BaseModel):
     """Fields read from environment variables named as the fields upper-cased, validated by
@@ -54,7 +58,7 @@ class Settings(EnvironmentSettings):
     # per_rung: one task per rendition; balanced: the top rung alone, the cheaper rungs and
     # audio sharing one decode; chunk_ladder: every rung of a chunk from one decode
     # (lambdas/pipeline/strategy.py, docs/benchmark.md)
-    job_strategy: Literal["per_rung", "balanced", "chunk_ladder"] = "per_rung"
+    job_strategy: JobStrategy = "per_rung"
     # A source longer than this is encoded in chunks of this length (rounded up to whole
     # 4 s segments), each its own task; 0 turns chunking off (docs/decisions.md: the default)
     chunk_seconds: int = Field(default=120, ge=0)

@@ -23,9 +23,10 @@ top rung's 64).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Literal, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
-JobStrategy = Literal["per_rung", "balanced", "chunk_ladder"]
+from lambdas.core.settings import JobStrategy
+
 PER_RUNG: JobStrategy = "per_rung"
 BALANCED: JobStrategy = "balanced"
 CHUNK_LADDER: JobStrategy = "chunk_ladder"

@@ -10,8 +10,8 @@ from bench.pipeline import PipelineRun
 from bench.planning import plan_file
 from bench.procs import Measured
 from bench.run import Options, _balanced_measured
+from lambdas.core.settings import JobStrategy
 from lambdas.pipeline.source import SourceInfo
-from lambdas.pipeline.strategy import JobStrategy
 
 INFO = SourceInfo(
     duration_seconds=30.0,

@@ -26,6 +26,7 @@ from lambdas.core.settings import Settings
 from lambdas.pipeline.chunks import MAX_CHUNK_JOBS, MAX_CHUNK_RENDITIONS
 from lambdas.pipeline.probe import INLINE_MAP_MAX_CONCURRENCY, Plan, ProbeRequest, plan_jobs
 from lambdas.pipeline.source import MAX_AUDIO_TRACKS, AudioTrack, SourceInfo, audio_tracks
+from lambdas.pipeline.strategy import STRATEGIES
 
 ASL = Path(__file__).resolve().parents[2] / "stepfunctions" / "pipeline.asl.json"
 PAYLOAD_LIMIT = 256 * 1024
@@ -174,9 +175,6 @@ def payloads(plan: Plan) -> dict[str, int]:
     message = states()["SendToDeadLetterQueue"]["Parameters"]["MessageBody"]
     sizes["dead-letter message"] = size(resolve(message, failed))
     return sizes
-
-
-STRATEGIES = ["per_rung", "balanced", "chunk_ladder"]
 
 
 @pytest.mark.parametrize("ladders", LADDERS)
