@@ -73,6 +73,8 @@ class Settings(BaseModel):
     # Transcoding plan, handed to the probe
     ladder_max_height: int = Field(default=1440, ge=144, le=2160)
     hevc_ladder: bool = False  # adds an HEVC (hvc1) ladder beside the H.264 one
+    # The MP4 download: the largest H.264 rung up to this height, remuxed by Finalise; 0: none
+    download_max_height: int = Field(default=1080, ge=0, le=2160)
     # Map concurrency; 0: unbounded. Two 2-vCPU tasks fit a new account's Fargate vCPU quota.
     max_parallel_jobs: int = Field(default=2, ge=0, le=40)
     x264_preset: X264Preset = "veryfast"
