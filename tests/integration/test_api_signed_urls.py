@@ -108,14 +108,16 @@ def test_playback_signs_each_folder_for_itself_and_nothing_for_jobs() -> None:
 
 def test_the_download_is_signed_for_its_own_folder_once_completed() -> None:
     # Given a video with an MP4 download, COMPLETED and (early playback) still PROCESSING
-    fields = {
-        "pk": "abc",
-        "master_playlist_key": "abc/hls/master.m3u8",
-        "download_key": "abc/download/video.mp4",
-        "playable_at": "2026-01-01T00:00:00Z",
-    }
-    completed = VideoRecord(status=VideoStatus.COMPLETED.value, **fields)
-    processing = VideoRecord(status=VideoStatus.PROCESSING.value, **fields)
+    def record(status: VideoStatus) -> VideoRecord:
+        return VideoRecord(
+            pk="abc",
+            status=status.value,
+            master_playlist_key="abc/hls/master.m3u8",
+            download_key="abc/download/video.mp4",
+            playable_at="2026-01-01T00:00:00Z",
+        )
+
+    completed, processing = record(VideoStatus.COMPLETED), record(VideoStatus.PROCESSING)
     # When the API signs their playback
     playback = SIGNER.playback_for(completed)
     early = SIGNER.playback_for(processing)
