@@ -67,6 +67,15 @@ def probe_streams(path: Path) -> list[dict[str, Any]]:
     return streams
 
 
+def first_packet_time(path: Path, stream: str) -> float:
+    completed = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", stream, "-read_intervals", "%+#1",
+         "-show_entries", "packet=pts_time", "-of", "csv=p=0", str(path)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return float(completed.stdout.split()[0].rstrip(","))
+
+
 def test_the_download_is_a_faststart_mp4_whose_both_streams_decode(
     downloaded: tuple[Path, Path, dict[str, Any], Any],
 ) -> None:
@@ -97,9 +106,11 @@ def test_the_download_lasts_as_long_as_the_source_and_starts_at_zero(
     frame = 1 / FPS
     assert abs(float(streams["video"]["duration"]) - float(source_video["duration"])) <= 2 * frame
     assert int(streams["video"]["nb_frames"]) == int(source_video["nb_frames"])
-    # Audio and video start together (the AAC priming is trimmed by the edit list)
+    # Audio and video start together: the AAC priming (1024 samples at 48 kHz) stays before
+    # 0, as in the HLS renditions, and the edit list trims it
     assert abs(float(streams["video"]["start_time"])) < 0.001
     assert abs(float(streams["audio"]["start_time"])) < 0.001
+    assert abs(first_packet_time(target, "a") + 1024 / 48000) < 0.001
 
 
 def test_the_signed_response_names_the_file_after_the_title(
