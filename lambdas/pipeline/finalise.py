@@ -1,5 +1,5 @@
 """Finalise: check every job's result, publish the DASH manifest and then the master
-playlist, mark COMPLETED.
+playlist, remux the MP4 download (lambdas/pipeline/download.py), mark COMPLETED.
 
 The same function publishes a long source's provisional master (stage "provisional"): after
 the plan's first wave (every chunk of the cheapest rung, and the audio) it stitches those

@@ -136,3 +136,12 @@ def test_the_download_is_refused_without_its_signature_or_with_another_folders(
         with pytest.raises(urllib.error.HTTPError) as error:
             urllib.request.urlopen(refused, timeout=10)
         assert error.value.code == 403
+
+
+def test_the_processing_log_says_the_download_was_made(
+    downloaded: tuple[Path, Path, dict[str, Any], Any],
+) -> None:
+    _, _, video, _ = downloaded
+    (finalise,) = [e for e in video["processingLog"] if e["stage"] == "finalise"]
+    assert finalise["outcome"] == "SUCCEEDED"
+    assert finalise["message"].endswith("; MP4 download made")
