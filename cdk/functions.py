@@ -3,7 +3,7 @@
 The zip functions share one bundle: `lambdas/` at the root plus the pip-installed
 `lambdas/requirements.txt`, built for arm64 on this machine with pip (no Docker). The probe
 needs `ffprobe`, so it is a container image built from `lambdas/probe.Dockerfile` at deploy
-time.
+time; Finalise runs in the same image (FFmpeg remuxes the MP4 download).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import jsii
-from aws_cdk import BundlingOptions, Duration, ILocalBundling, RemovalPolicy
+from aws_cdk import BundlingOptions, Duration, ILocalBundling, RemovalPolicy, Size
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -76,7 +76,9 @@ def zip_code() -> lambda_.Code:
     )
 
 
-def probe_image_code(settings: Settings) -> lambda_.DockerImageCode:
+def probe_image_code(settings: Settings, handler: str | None = None) -> lambda_.DockerImageCode:
+    """The probe's image (Python and FFmpeg); `handler` runs another function of `lambdas/`
+    in the same image (Finalise remuxes the MP4 download with FFmpeg)."""
     # The build context is the repository root (the image needs `lambdas/`); everything
     # else stays out of it.
     return lambda_.DockerImageCode.from_image_asset(
@@ -84,6 +86,7 @@ def probe_image_code(settings: Settings) -> lambda_.DockerImageCode:
         file=constants.PROBE_DOCKERFILE,
         platform=image_platform(settings),
         exclude=["*", "!lambdas", *[f"lambdas/**/{pattern}" for pattern in _IGNORED]],
+        cmd=[handler] if handler else None,
     )
 
 
@@ -111,6 +114,7 @@ def python_function(
     description: str,
     handler: str | None = None,
     image: lambda_.DockerImageCode | None = None,
+    ephemeral_storage_mib: int | None = None,
 ) -> lambda_.Function:
     """A zip function running `handler`, or a container-image function from `image`."""
     log_group = logs.LogGroup(
@@ -141,6 +145,9 @@ def python_function(
             timeout=timeout,
             environment=env,
             description=description,
+            ephemeral_storage_size=Size.mebibytes(ephemeral_storage_mib)
+            if ephemeral_storage_mib
+            else None,
         )
     if handler is None:
         raise ValueError(f"{id}: give a handler (zip function) or an image")

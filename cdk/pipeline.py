@@ -30,6 +30,9 @@ FARGATE_STORAGE_GIB = (21, 200)
 # Room besides a job's files: the container image is unpacked into the same storage.
 _IMAGE_AND_LOGS_GIB = 4
 PROBE_TIMEOUT = Duration.seconds(180)  # the ASL's Probe state gives it 210 s
+# Finalise remuxes the MP4 download (docs/media.md); the ASL's Finalise state gives it 930 s.
+FINALISE_TIMEOUT = Duration.minutes(15)
+FINALISE_STORAGE_MIB = 10240  # Lambda's most: a 1080p download of about 3 hours
 
 
 def ephemeral_storage_gib(max_upload_bytes: int) -> int:
@@ -249,11 +252,17 @@ class Pipeline(Construct):
             "Finalise",
             settings=settings,
             service=constants.FINALISE_SERVICE,
-            handler=constants.FINALISE_HANDLER,
-            description="Writes the master playlist and DASH manifest, marks the video done",
-            memory_size=512,
-            timeout=Duration.seconds(90),
-            environment=environment,
+            image=probe_image_code(settings, constants.FINALISE_HANDLER),
+            description="Writes the master playlist and DASH manifest and the MP4 download, "
+            "marks the video done",
+            # One vCPU (1,769 MB) for FFmpeg's remux; /tmp holds the audio and the MP4.
+            memory_size=1769,
+            timeout=FINALISE_TIMEOUT,
+            ephemeral_storage_mib=FINALISE_STORAGE_MIB,
+            environment={
+                **environment,
+                "DOWNLOAD_MAX_HEIGHT": str(settings.download_max_height),
+            },
         )
         self.record_failure = python_function(
             self,

@@ -77,6 +77,8 @@ class Settings(BaseModel):
     hevc_ladder: bool = False  # adds an HEVC (hvc1) ladder beside the H.264 one
     av1_ladder: bool = False  # adds an SVT-AV1 (av01) ladder after the H.264 (and HEVC) one
     native_top_rung: bool = True  # a source between rungs also gets a rung at its own size
+    # The MP4 download: the largest H.264 rung up to this height, remuxed by Finalise; 0: none
+    download_max_height: int = Field(default=1080, ge=0, le=2160)
     # Map concurrency; 0: unbounded. Two 2-vCPU tasks fit a new account's Fargate vCPU quota.
     max_parallel_jobs: int = Field(default=2, ge=0, le=40)
     x264_preset: X264Preset = "veryfast"

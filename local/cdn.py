@@ -235,6 +235,8 @@ class CdnServer(LoopbackServer):
                 }
                 if "ContentRange" in obj:
                     headers["Content-Range"] = obj["ContentRange"]
+                if obj.get("ContentDisposition"):  # CloudFront passes S3's stored header on
+                    headers["Content-Disposition"] = obj["ContentDisposition"]
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)

@@ -109,7 +109,9 @@ def function_environments(config: OfflineConfig) -> dict[str, dict[str, str]]:
                 "JOB_TIMEOUT_MIN_SECONDS": str(config.job_timeout_min_seconds),
             },
         ),
-        "finalise_function": function("finalise_function", {}),
+        "finalise_function": function(
+            "finalise_function", {"DOWNLOAD_MAX_HEIGHT": _default("download_max_height")}
+        ),
         "record_failure_function": function("record_failure_function", {}),
         "api_function": function(
             "api_function",

@@ -181,6 +181,12 @@ class PlaybackBody(ApiModel):
     storyboard_image_url: str | None
     storyboard_vtt_url: str | None
     preview_urls: list[str]
+    download_url: str | None = Field(
+        default=None,
+        description="The progressive MP4 (one rung up to 1080p and the audio), signed for "
+        "the video's `download/` folder; its response says `Content-Disposition: attachment` "
+        "with a file name from the title. Null until COMPLETED, or when downloads are off.",
+    )
 
     @classmethod
     def from_playback(cls, playback: Playback | None) -> PlaybackBody | None:
@@ -195,6 +201,7 @@ class PlaybackBody(ApiModel):
             storyboard_image_url=playback.storyboard_image_url,
             storyboard_vtt_url=playback.storyboard_vtt_url,
             preview_urls=playback.preview_urls,
+            download_url=playback.download_url,
         )
 
 

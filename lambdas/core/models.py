@@ -110,6 +110,7 @@ class VideoRecord(Model):
     master_playlist_key = UnicodeAttribute(null=True)
     dash_manifest_key = UnicodeAttribute(null=True)
     thumbnails = ThumbnailsAttribute(null=True)
+    download_key = UnicodeAttribute(null=True)  # the MP4 download (lambdas/pipeline/download.py)
     catalog_partition = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()

@@ -1,6 +1,7 @@
 """Signed playback URLs: CloudFront signed URLs with custom policies over only what a player
 reads of a video: `{videoId}/hls/*`, `{videoId}/dash/*` and `{videoId}/thumbs/*` (later
-`captions/`), never the rest of the prefix (the transcoder's `jobs/` results).
+`captions/`), and the MP4 download (`{videoId}/download/*`), never the rest of the prefix
+(the transcoder's `jobs/` results).
 
 A custom policy has one resource, so each folder gets its own policy: `signedQuery` (the
 `Policy`, `Signature`, `Key-Pair-Id` a player appends to every playlist and segment it
@@ -27,6 +28,9 @@ HLS_FOLDER = "hls"
 DASH_FOLDER = "dash"
 THUMBS_FOLDER = "thumbs"
 PLAYER_FOLDERS = (HLS_FOLDER, DASH_FOLDER, THUMBS_FOLDER)
+# The MP4 download (lambdas/pipeline/download.py): a whole URL signed for its own folder.
+DOWNLOAD_FOLDER = "download"
+SIGNED_FOLDERS = (*PLAYER_FOLDERS, DOWNLOAD_FOLDER)
 SIGNATURES_KEPT = 4096
 MAX_EXPIRY_STEP_SECONDS = 60
 
@@ -69,6 +73,7 @@ class Playback:
     storyboard_image_url: str | None
     storyboard_vtt_url: str | None
     preview_urls: list[str]
+    download_url: str | None = None
 
 
 class MediaUrlSigner:
@@ -88,8 +93,8 @@ class MediaUrlSigner:
         return self._key.sign(message, padding.PKCS1v15(), hashes.SHA1())
 
     def resource_for(self, video_id: str, folder: str) -> str:
-        if folder not in PLAYER_FOLDERS:
-            raise ValueError(f"players read only {PLAYER_FOLDERS}, not {folder!r}")
+        if folder not in SIGNED_FOLDERS:
+            raise ValueError(f"players read only {SIGNED_FOLDERS}, not {folder!r}")
         return f"{self._config.base_url}/{quote(video_id)}/{folder}/*"
 
     def sign(self, video_id: str, folder: str, now: datetime | None = None) -> SignedAccess:
@@ -132,7 +137,14 @@ class MediaUrlSigner:
             preview_urls=[self.url(str(k), thumbs) for k in thumbnails.preview_keys]
             if thumbnails
             else [],
+            download_url=self.download_url(record, now),
         )
+
+    def download_url(self, record: VideoRecord, now: datetime | None = None) -> str | None:
+        """The MP4's signed URL, once the video is COMPLETED with a download."""
+        if record.status != VideoStatus.COMPLETED or not record.download_key:
+            return None
+        return self.url(record.download_key, self.sign(record.video_id, DOWNLOAD_FOLDER, now))
 
     def poster_url(self, record: VideoRecord) -> str | None:
         if record.status != VideoStatus.COMPLETED or not record.thumbnails:

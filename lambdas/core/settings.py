@@ -68,6 +68,9 @@ class Settings(EnvironmentSettings):
     job_timeout_min_seconds: int = Field(default=600, gt=0)
     job_timeout_per_source_second: float = Field(default=6.0, gt=0)
     ffprobe_binary: str = "ffprobe"
+    # The MP4 download (read by Finalise): the largest H.264 rung up to this short side; 0: none
+    download_max_height: int = Field(default=1080, ge=0)
+    ffmpeg_binary: str = "ffmpeg"
     ffprobe_timeout_seconds: int = Field(default=60, gt=0)
 
     @field_validator("loudness_target_lufs", mode="before")

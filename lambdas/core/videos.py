@@ -389,6 +389,7 @@ def mark_deleted(record: VideoRecord, *, tombstone_days: int) -> VideoRecord:
                 VideoRecord.renditions.set([]),
                 VideoRecord.master_playlist_key.remove(),
                 VideoRecord.dash_manifest_key.remove(),
+                VideoRecord.download_key.remove(),
                 VideoRecord.thumbnails.remove(),
                 VideoRecord.upload_id.remove(),
                 VideoRecord.deleted_at.set(now),
@@ -451,6 +452,7 @@ def mark_completed(
     master_playlist_key: str,
     dash_manifest_key: str | None = None,
     thumbnails: ThumbnailsAttribute | None = None,
+    download_key: str | None = None,
 ) -> VideoRecord:
     """PROCESSING -> COMPLETED. Running it again on a COMPLETED video changes nothing."""
     for _ in range(EDIT_ATTEMPTS):
@@ -475,6 +477,12 @@ def mark_completed(
             actions.append(VideoRecord.playable_at.set(now))
         if thumbnails is not None:
             actions.append(VideoRecord.thumbnails.set(thumbnails))
+        # A reprocess with downloads turned off no longer offers the old one.
+        actions.append(
+            VideoRecord.download_key.set(download_key)
+            if download_key
+            else VideoRecord.download_key.remove()
+        )
         if record.visibility == Visibility.PUBLIC:
             actions.append(VideoRecord.catalog_partition.set(CATALOG_PARTITION))
         try:
@@ -542,6 +550,7 @@ def mark_failed(
                 VideoRecord.playable_at.remove(),
                 VideoRecord.master_playlist_key.remove(),
                 VideoRecord.dash_manifest_key.remove(),
+                VideoRecord.download_key.remove(),
             ],
             condition=VideoRecord.status.is_in(*[s.value for s in failable]),
             add_version_condition=False,

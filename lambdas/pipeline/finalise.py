@@ -1,5 +1,5 @@
 """Finalise: check every job's result, publish the DASH manifest and then the master
-playlist, mark COMPLETED.
+playlist, remux the MP4 download (lambdas/pipeline/download.py), mark COMPLETED.
 
 The same function publishes a long source's provisional master (stage "provisional"): after
 the plan's first wave (every chunk of the cheapest rung, and the audio) it stitches those
@@ -25,6 +25,7 @@ from lambdas.pipeline.contract import (
     result_key,
 )
 from lambdas.pipeline.dash import build_mpd
+from lambdas.pipeline.download import make_download
 from lambdas.pipeline.master_playlist import build_master_playlist
 from lambdas.pipeline.source import SourceInfo
 from lambdas.pipeline.stitch import StitchError, media_playlist, stitch
@@ -216,6 +217,15 @@ def finalise(s3: S3Client, settings: Settings, request: FinaliseRequest) -> Vide
     master_key, mpd_key = publish_manifests(
         s3, bucket, video_id, media, segment_seconds=max(job.segment_seconds for job in jobs)
     )
+    download_key = make_download(
+        s3,
+        bucket,
+        video_id,
+        videos.get_video(video_id).title,  # the file name; the workflow never carried it
+        media,
+        max_height=settings.download_max_height,
+        ffmpeg=settings.ffmpeg_binary,
+    )
     task_arns = {rendition.name: arn for job, arn in runs for rendition in job.renditions}
     return videos.mark_completed(
         video_id,
@@ -223,6 +233,7 @@ def finalise(s3: S3Client, settings: Settings, request: FinaliseRequest) -> Vide
         master_playlist_key=master_key,
         dash_manifest_key=mpd_key,
         thumbnails=_thumbnails(thumbnails) if thumbnails else None,
+        download_key=download_key,
     )
 
 

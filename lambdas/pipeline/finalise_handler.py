@@ -33,6 +33,8 @@ def lambda_handler(event: FinaliseRequest, context: LambdaContext) -> dict[str, 
     with processing_log.stage(event.video_id, "finalise", execution_arn=execution_arn) as notes:
         record = finalise(s3, settings, event)
         notes.append(f"published {', '.join(r.name for r in record.renditions)}")
+        if record.download_key:
+            notes.append("MP4 download made")
     events.default_publisher().video_ready(record)
     logger.info("completed", extra={"renditions": [r.name for r in record.renditions]})
     return {"video_id": record.video_id, "status": record.status}

@@ -122,6 +122,19 @@ def test_the_dash_manifest_covers_the_same_segments_and_plays(
     check_dash(out[0])
 
 
+@pytest.mark.slow
+def test_the_download_is_remuxed_from_the_stitched_top_rung_and_plays_whole(
+    out: tuple[Path, dict[str, object]],
+) -> None:
+    # The 360p rung, in three chunks, and the audio: one progressive MP4 of every frame
+    download = out[0] / "download" / "video.mp4"
+    ffmpeg_plays(download)
+    times = frame_times(download)
+    assert len(times) == CLIP_SECONDS * FPS
+    assert times[0] == 0.0
+    assert all(abs((b - a) - 1 / FPS) < 0.002 for a, b in pairwise(times))  # across the joins
+
+
 def check_dash(folder: Path) -> None:
     mpd = folder / "dash" / "manifest.mpd"
     root = ET.parse(mpd).getroot()

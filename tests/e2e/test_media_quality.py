@@ -335,6 +335,38 @@ def test_the_record_points_at_the_manifest_thumbnails_and_quality(
 # --- what only some sources need ---------------------------------------------------------
 
 
+def frame_count(path: Path) -> int:
+    completed = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_packets",
+         "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", str(path)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    # an HLS playlist lists its stream once per program too: the first count is the stream's
+    return int(completed.stdout.split()[0].rstrip(","))
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_the_download_is_the_top_rung_with_its_audio_and_plays(
+    processed: Callable[[str], Processed], name: str
+) -> None:
+    done = processed(name)
+    download = done.out / "download" / "video.mp4"
+    decoded = subprocess.run(
+        ["ffmpeg", "-v", "error", "-xerror", "-i", str(download), "-map", "0", "-f", "null", "-"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert decoded.returncode == 0 and decoded.stderr == "", decoded.stderr
+    streams = probe(download)["streams"]
+    assert sorted(s["codec_type"] for s in streams) == (
+        ["audio", "video"] if done.source.audio else ["video"]
+    )
+    # The top rung (every source here is at most 1080p), every one of its frames, upright
+    top = max(done.source.rungs, key=lambda rung: min(done.source.rungs[rung]))
+    stream = video_stream(download)
+    assert (stream["width"], stream["height"]) == done.source.rungs[top]
+    assert frame_count(download) == frame_count(done.hls / top / "index.m3u8")
+
+
 @pytest.mark.slow
 def test_hdr_10_bit_comes_out_8_bit_sdr_bt709(processed: Callable[[str], Processed]) -> None:
     done = processed("hdr-10bit")

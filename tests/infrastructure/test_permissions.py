@@ -129,7 +129,7 @@ def test_no_project_role_has_wildcard_actions_or_managed_policies(
         assert "ManagedPolicyArns" not in synthesized.resources[role]["Properties"], role
 
 
-def test_functions_run_python_312_on_arm64_except_the_probe_image(
+def test_functions_run_python_312_on_arm64_except_the_ffmpeg_images(
     synthesized: Synthesized,
 ) -> None:
     functions: dict[str, Any] = {}
@@ -155,6 +155,9 @@ def test_functions_run_python_312_on_arm64_except_the_probe_image(
             assert env["CHUNK_SECONDS"] == "120"  # the chunkSeconds context's default
             assert (env["AV1_LADDER"], env["NATIVE_TOP_RUNG"]) == ("false", "true")
             assert env["LOUDNESS_TARGET_LUFS"] == "-16"  # loudnessTargetLufs' default
+        elif service == constants.FINALISE_SERVICE:  # FFmpeg remuxes the MP4 download
+            assert props["PackageType"] == "Image"
+            assert env["DOWNLOAD_MAX_HEIGHT"] == "1080"  # the downloadMaxHeight default
         else:
             assert (props["Runtime"], props["Architectures"]) == ("python3.12", ["arm64"])
     api_env = functions[constants.API_SERVICE]["Environment"]["Variables"]

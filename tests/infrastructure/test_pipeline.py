@@ -275,3 +275,21 @@ def test_the_probe_knows_the_upload_limit_and_outlasts_its_ffprobe_calls(
     # Room for two bounded ffprobe runs, and the state's timeout above the function's own.
     assert probe["Timeout"] >= 180
     assert definition["States"]["Probe"]["TimeoutSeconds"] > probe["Timeout"]
+
+
+def test_finalise_runs_in_the_ffmpeg_image_with_room_to_remux_the_download(
+    synthesized: Synthesized, definition: dict[str, Any]
+) -> None:
+    finalise = function_of_service(synthesized, constants.FINALISE_SERVICE)["Properties"]
+    probe = function_of_service(synthesized, constants.PROBE_SERVICE)["Properties"]
+    # The probe's image (FFmpeg inside), started on the finaliser's handler
+    assert finalise["PackageType"] == "Image"
+    assert finalise["Code"] == probe["Code"]
+    assert finalise["ImageConfig"]["Command"] == [constants.FINALISE_HANDLER]
+    assert finalise["Environment"]["Variables"]["DOWNLOAD_MAX_HEIGHT"] == str(
+        synthesized.stack.settings.download_max_height
+    )
+    assert finalise["EphemeralStorage"]["Size"] == 10240
+    # The final state waits longer than the function may run; the provisional one only
+    # publishes manifests and keeps its short timeout.
+    assert definition["States"]["Finalise"]["TimeoutSeconds"] > finalise["Timeout"]

@@ -145,3 +145,27 @@ def test_unfinished_upload_days_is_the_setting_for_both_rules() -> None:
     rules = _uploads_rules(resources, logical_id(storage.uploads))
     assert {"DaysAfterInitiation": 5} in [r.get("AbortIncompleteMultipartUpload") for r in rules]
     assert [r["ExpirationInDays"] for r in rules if "TagFilters" in r] == [5]
+
+
+def test_media_cors_allows_the_web_apps_origin_only_and_passes_the_download_header(
+    synthesized: Synthesized,
+) -> None:
+    # Given the media distribution and the response headers policy it attaches
+    delivery = synthesized.stack.delivery
+    distribution = synthesized.resources[logical_id(delivery.media_distribution)]
+    behavior = distribution["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
+    policy_id = behavior["ResponseHeadersPolicyId"]["Ref"]
+    config = synthesized.resources[policy_id]["Properties"]["ResponseHeadersPolicyConfig"]
+    cors = config["CorsConfig"]
+    # Then CORS answers the web app's own CloudFront origin (and the origins the context
+    # adds, here a local dev server) with read-only methods and no credentials ...
+    web_domain = {"Fn::GetAtt": [logical_id(delivery.web_distribution), "DomainName"]}
+    origins = cors["AccessControlAllowOrigins"]["Items"]
+    assert len(origins) == 2 and LOCAL_ORIGIN in origins
+    assert {"Fn::Join": ["", ["https://", web_domain]]} in origins
+    assert "*" not in origins
+    assert sorted(cors["AccessControlAllowMethods"]["Items"]) == ["GET", "HEAD", "OPTIONS"]
+    assert cors["AccessControlAllowCredentials"] is False
+    assert cors["OriginOverride"] is True
+    # ... and removes no header: S3's stored Content-Disposition reaches the browser
+    assert "RemoveHeadersConfig" not in config

@@ -68,9 +68,11 @@ def test_arm64_builds_both_images_for_arm64(tmp_path: Path) -> None:
     resources, _ = _synth(tmp_path, {"architecture": "arm64"})
     (task,) = _of_type(resources, "AWS::ECS::TaskDefinition")
     assert task["Properties"]["RuntimePlatform"]["CpuArchitecture"] == "ARM64"
-    (probe,) = [
+    # the probe and Finalise, which run the same FFmpeg image
+    images = [
         r
         for r in _of_type(resources, "AWS::Lambda::Function")
         if r["Properties"].get("PackageType") == "Image"
     ]
-    assert probe["Properties"]["Architectures"] == ["arm64"]
+    assert len(images) == 2
+    assert all(image["Properties"]["Architectures"] == ["arm64"] for image in images)

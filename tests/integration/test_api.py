@@ -422,3 +422,28 @@ def test_a_user_at_the_active_video_limit_gets_429_with_retry_after(
         assert int(response.headers["Retry-After"]) > 0, way
     # and another user is not held back by them
     assert call(offline_stack, "POST", "/videos", "someone-else", json=VALID).status_code == 201
+
+
+def test_a_reprocess_without_a_download_stops_offering_the_old_one(
+    offline_stack: OfflineStack,
+) -> None:
+    # Given a video completed with a download
+    video_id = call(offline_stack, "POST", "/videos", user="dan", json=VALID).json()["video"]["id"]
+    record = VideoRecord.get(video_id, "VIDEO")
+    record.update(actions=[VideoRecord.status.set("PROCESSING")], add_version_condition=False)
+    master = f"{video_id}/hls/m.m3u8"
+    download = f"{video_id}/download/video.mp4"
+    videos.mark_completed(
+        video_id, renditions=[], master_playlist_key=master, download_key=download
+    )
+    first = call(offline_stack, "GET", f"/videos/{video_id}", user="dan").json()
+    assert first["playback"]["downloadUrl"].split("?", 1)[0].endswith(f"/{download}")
+    # When it is processed again with downloads off (Finalise gives no download key)
+    record = VideoRecord.get(video_id, "VIDEO")
+    record.update(actions=[VideoRecord.status.set("PROCESSING")], add_version_condition=False)
+    videos.mark_completed(video_id, renditions=[], master_playlist_key=master)
+    # Then its playback offers no download
+    again = call(offline_stack, "GET", f"/videos/{video_id}", user="dan").json()
+    assert again["status"] == "COMPLETED"
+    assert again["playback"]["downloadUrl"] is None
+    assert VideoRecord.get(video_id, "VIDEO").download_key is None

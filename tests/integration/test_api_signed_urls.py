@@ -106,6 +106,35 @@ def test_playback_signs_each_folder_for_itself_and_nothing_for_jobs() -> None:
         VERIFIER.verify(f"{BASE}/abc/jobs/rung-360p.json", shared, "127.0.0.1")
 
 
+def test_the_download_is_signed_for_its_own_folder_once_completed() -> None:
+    # Given a video with an MP4 download, COMPLETED and (early playback) still PROCESSING
+    def record(status: VideoStatus) -> VideoRecord:
+        return VideoRecord(
+            pk="abc",
+            status=status.value,
+            master_playlist_key="abc/hls/master.m3u8",
+            download_key="abc/download/video.mp4",
+            playable_at="2026-01-01T00:00:00Z",
+        )
+
+    completed, processing = record(VideoStatus.COMPLETED), record(VideoStatus.PROCESSING)
+    # When the API signs their playback
+    playback = SIGNER.playback_for(completed)
+    early = SIGNER.playback_for(processing)
+    # Then the COMPLETED one has a download URL that opens the download/ folder only
+    assert playback is not None and playback.download_url
+    assert playback.download_url.startswith(f"{BASE}/abc/download/video.mp4?")
+    assert policy_of(playback.download_url)["Statement"][0]["Resource"] == (  # type: ignore[index]
+        f"{BASE}/abc/download/*"
+    )
+    query = dict(parse_qsl(playback.download_url.split("?", 1)[1]))
+    VERIFIER.verify(f"{BASE}/abc/download/video.mp4", query, "127.0.0.1")
+    with pytest.raises(Forbidden):
+        VERIFIER.verify(f"{BASE}/abc/hls/master.m3u8", query, "127.0.0.1")
+    # ... and a video still encoding offers none yet
+    assert early is not None and early.download_url is None
+
+
 def test_a_video_signed_again_within_the_expiry_step_reuses_its_signature() -> None:
     # Given the 60 s TTL: expiries fall on 6 s steps
     start = datetime(2026, 1, 1, 0, 0, 0, tzinfo=UTC)

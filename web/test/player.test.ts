@@ -98,3 +98,17 @@ describe('the signing part of a signed URL', () => {
     expect(signedQueryOf('not a url')).toBe('')
   })
 })
+
+describe('DASH segment signing', () => {
+  const origin = 'https://cdn.example'
+  const hlsQuery = 'Policy=p&Signature=s&Key-Pair-Id=K'
+
+  it('adds the hls/ query to a segment the MPD points at, and keeps the MPD its own', () => {
+    // The MPD's BaseURL ../hls/720p/ resolves without the MPD's query
+    expect(withSignature(`${origin}/v/hls/720p/seg_00001.m4s`, hlsQuery, origin)).toBe(
+      `${origin}/v/hls/720p/seg_00001.m4s?${hlsQuery}`,
+    )
+    const mpd = `${origin}/v/dash/manifest.mpd?Policy=d&Signature=e&Key-Pair-Id=K`
+    expect(withSignature(mpd, hlsQuery, origin)).toBe(mpd)
+  })
+})

@@ -335,6 +335,11 @@ export interface components {
             storyboardVttUrl: string | null;
             /** Previewurls */
             previewUrls: string[];
+            /**
+             * Downloadurl
+             * @description The progressive MP4 (one rung up to 1080p and the audio), signed for the video's `download/` folder; its response says `Content-Disposition: attachment` with a file name from the title. Null until COMPLETED, or when downloads are off.
+             */
+            downloadUrl?: string | null;
         };
         /** PublicVideoBody */
         PublicVideoBody: {

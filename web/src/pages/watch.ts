@@ -56,7 +56,8 @@ export const watchPage: Page = async (ctx, main, route) => {
 
   let stop: (() => void) | undefined
   if (video.playback?.hlsUrl) {
-    const player = createPlayer(video.playback, video.title)
+    const format = route.query.get('format') === 'dash' ? 'dash' : 'hls'
+    const player = createPlayer(video.playback, video.title, format)
     layout.append(player.element)
     // A long video plays from its first qualities while the others still encode.
     if (video.own && video.status === 'PROCESSING') {
@@ -104,6 +105,14 @@ export const watchPage: Page = async (ctx, main, route) => {
     ),
     video.description ? h('p', { class: 'description' }, video.description) : null,
     tagList(video.tags),
+    video.playback?.downloadUrl
+      ? h(
+          'a',
+          // The response says `Content-Disposition: attachment` with the file name.
+          { class: 'btn download', href: video.playback.downloadUrl, download: true },
+          'Download MP4',
+        )
+      : null,
     !video.own || video.status === 'COMPLETED'
       ? shareBox(shareUrl(video.id, window.location), 'share-link')
       : null,

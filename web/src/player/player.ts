@@ -15,6 +15,7 @@ import type { Playback } from '../api'
 import { h } from '../dom'
 import { formatClock } from '../format'
 import { audioTrackMenu } from './audio'
+import { attachDash, type DashPlayback } from './dash'
 import { icon } from './icons'
 import { actionForKey, KEY_HELP, type PlayerAction } from './keyboard'
 import { qualityMenu } from './quality'
@@ -40,7 +41,12 @@ function signedLoader(signedQuery: string, origin: string): HlsConfig['loader'] 
   }
 }
 
-export function createPlayer(playback: Playback, title: string): PlayerHandle {
+/** `format` 'dash' plays the DASH manifest with dash.js instead (when the video has one). */
+export function createPlayer(
+  playback: Playback,
+  title: string,
+  format: 'hls' | 'dash' = 'hls',
+): PlayerHandle {
   const hlsUrl = playback.hlsUrl as string
   const origin = originOf(hlsUrl)
 
@@ -152,7 +158,24 @@ export function createPlayer(playback: Playback, title: string): PlayerHandle {
 
   // --- playback -----------------------------------------------------------------------
   let hls: Hls | null = null
-  if (Hls.isSupported()) {
+  let dash: DashPlayback | null = null
+  let destroyed = false
+  if (format === 'dash' && playback.dashUrl) {
+    element.dataset.engine = 'dash'
+    quality.disabled = true // dash.js's own adaptation picks the rung
+    void attachDash(video, playback.dashUrl, playback.signedQuery, origin, {
+      onTracks: (tracks) => {
+        element.dataset.tracks = `video:${tracks.video},audio:${tracks.audio}`
+      },
+      onError: (message) => {
+        status.textContent = message
+      },
+    }).then((attached) => {
+      if (destroyed) attached.destroy()
+      else dash = attached
+    })
+  } else if (Hls.isSupported()) {
+    element.dataset.engine = 'hls'
     hls = new Hls({
       loader: signedLoader(playback.signedQuery, origin),
       capLevelToPlayerSize: false,
@@ -381,6 +404,8 @@ export function createPlayer(playback: Playback, title: string): PlayerHandle {
   return {
     element: wrapper,
     destroy() {
+      destroyed = true
+      dash?.destroy()
       hls?.destroy()
       video.removeAttribute('src')
       video.load()
