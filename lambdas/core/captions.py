@@ -14,18 +14,18 @@ Publishing into the manifests is lambdas/pipeline/subtitles.py's (republish, and
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import langcodes
-import srt
 import webvtt
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import UpdateError
 from webvtt.errors import MalformedCaptionError, MalformedFileError
+from webvtt.srt import SRTCueBlock
 from webvtt.vtt import WebVTTCueBlock
 
 from lambdas.core.clock import utc_now_iso
@@ -126,17 +126,22 @@ def timing_lines(text: str) -> list[int]:
 
 
 def parse_srt(text: str) -> list[Cue]:
+    # webvtt-py skips a block that is not a cue without a word: check each block first,
+    # with the library's own check of a SubRip cue (a number, then its timings).
+    blocks = _blocks(text)
+    if not blocks:
+        raise CaptionInvalid("the file has no cues")
+    for line, block in blocks:
+        if not SRTCueBlock.is_valid(block):
+            raise CaptionInvalid(
+                "not a SubRip cue (a number, 00:00:01,000 --> 00:00:02,000, then text)",
+                line=line,
+            )
     try:
-        subtitles = list(srt.parse(text))
-    except srt.SRTParseError as error:
-        raise CaptionInvalid(
-            "not a SubRip cue (number, 00:00:01,000 --> 00:00:02,000, text)",
-            line=_first_line_at(text, error.expected_start),
-        ) from error
-    return [
-        Cue(start_ms=_milliseconds(s.start), end_ms=_milliseconds(s.end), text=s.content)
-        for s in subtitles
-    ]
+        parsed = webvtt.from_buffer(io.StringIO(text.lstrip()), format="srt")
+    except (MalformedCaptionError, MalformedFileError) as error:
+        raise CaptionInvalid(f"not valid SubRip ({error})") from error
+    return [_cue(c) for c in parsed.captions]
 
 
 def parse_vtt(text: str) -> list[Cue]:
@@ -153,16 +158,17 @@ def parse_vtt(text: str) -> list[Cue]:
         parsed = webvtt.from_string(text, strict=True)
     except (MalformedCaptionError, MalformedFileError) as error:
         raise CaptionInvalid(f"not valid WebVTT ({error})") from error
-    return [
-        Cue(
-            start_ms=c.start_time.in_milliseconds(),
-            end_ms=c.end_time.in_milliseconds(),
-            text=c.raw_text,
-            settings=str(c.settings),
-            identifier=c.identifier,
-        )
-        for c in parsed.captions
-    ]
+    return [_cue(c) for c in parsed.captions]
+
+
+def _cue(caption: webvtt.Caption) -> Cue:
+    return Cue(
+        start_ms=caption.start_time.in_milliseconds(),
+        end_ms=caption.end_time.in_milliseconds(),
+        text=caption.raw_text,
+        settings=str(caption.settings),
+        identifier=caption.identifier,
+    )
 
 
 def render_webvtt(cues: list[Cue]) -> str:
@@ -196,17 +202,6 @@ def _blocks(text: str) -> list[tuple[int, list[str]]]:
     if current:
         blocks.append((start, current))
     return blocks
-
-
-def _first_line_at(text: str, offset: int) -> int:
-    """The line of the first non-blank character at or after `offset`."""
-    rest = text[offset:]
-    skipped = len(rest) - len(rest.lstrip())
-    return text.count("\n", 0, offset + skipped) + 1
-
-
-def _milliseconds(value: timedelta) -> int:
-    return round(value.total_seconds() * 1000)
 
 
 def _timestamp(milliseconds: int) -> str:
