@@ -5,7 +5,9 @@ line; deleting a track takes it out of both manifests. All through the API and t
 
 from __future__ import annotations
 
+import json
 import posixpath
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -54,7 +56,10 @@ def subtitle_tracks(video: dict[str, Any]) -> dict[str, tuple[m3u8.Media, str]]:
         (segment,) = playlist.segments
         assert playlist.is_endlist
         assert segment.duration == pytest.approx(video["durationSeconds"], abs=0.01)
-        tracks[media.language] = (media, fetch(signed(urljoin(playlist_url, segment.uri), query)))
+        vtt = requests.get(signed(urljoin(playlist_url, segment.uri), query), timeout=10)
+        vtt.raise_for_status()
+        assert vtt.headers["Content-Type"] == "text/vtt"
+        tracks[media.language] = (media, vtt.text)
     return tracks
 
 
@@ -76,7 +81,7 @@ def dash_text_sets(video: dict[str, Any]) -> dict[str, str]:
 
 
 def cue_texts(vtt: str) -> list[tuple[str, str, str]]:
-    return [(c.start, c.end, c.text) for c in webvtt.from_string(vtt, strict=True)]
+    return [(c.start, c.end, c.text) for c in webvtt.from_string(vtt, strict=True).captions]
 
 
 def encoded_media(stack: OfflineStack, video_id: str) -> dict[str, str]:
@@ -88,6 +93,33 @@ def encoded_media(stack: OfflineStack, video_id: str) -> dict[str, str]:
         for o in listed.get("Contents", [])
         if posixpath.splitext(o["Key"])[1] in {".m4s", ".mp4"}
     }
+
+
+def ffmpeg_reads_the_mpd(stack: OfflineStack, video_id: str, folder: Path) -> list[str]:
+    """The video's media copied locally, its MPD opened by FFmpeg's own DASH demuxer: every
+    audio and video stream decodes to the end; the stream types it found. (FFmpeg opens
+    only media extensions unless told: `-allowed_extensions ALL` lets it read the .vtt.)"""
+    s3 = stack.client("s3")
+    bucket = stack.config.names.media_bucket
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"{video_id}/")
+    for item in listed.get("Contents", []):
+        target = folder / item["Key"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        s3.download_file(bucket, item["Key"], str(target))
+    manifest = folder / video_id / "dash" / "manifest.mpd"
+    read = ["-allowed_extensions", "ALL", "-i", str(manifest)]
+    decode = ["-map", "0:v", "-map", "0:a", "-f", "null", "-"]
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-xerror", *read, *decode],
+        check=True,
+        capture_output=True,
+    )
+    probed = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_streams", "-of", "json", *read],
+        check=True,
+        capture_output=True,
+    )
+    return sorted(s["codec_type"] for s in json.loads(probed.stdout)["streams"])
 
 
 def test_captions_are_published_with_the_video_and_republished_without_encoding(
@@ -133,7 +165,21 @@ def test_captions_are_published_with_the_video_and_republished_without_encoding(
     assert encoded_media(offline_stack, video_id) == encoded
     listed = client.list_captions(video_id)["items"]
     assert [(c["language"], c["cueCount"]) for c in listed] == [("en", 2), ("fr", 1)]
+    streams = ffmpeg_reads_the_mpd(offline_stack, video_id, tmp_path / "media")
+    assert streams.count("subtitle") == 2 and "video" in streams and "audio" in streams
 
+    broken_file_is_refused_naming_its_line(client, video_id)
+    deleting_takes_a_track_out_of_both_manifests(offline_stack, client, video_id)
+
+    # And the same language again replaces its track
+    client.add_captions(video_id, "en", b"WEBVTT\n\n00:00:00.100 --> 00:00:00.900\nAgain\n", "vtt")
+    tracks = subtitle_tracks(client.get_video(video_id))
+    assert list(tracks) == ["en"]
+    assert cue_texts(tracks["en"][1]) == [("00:00:00.100", "00:00:00.900", "Again")]
+    assert len(offline_stack.executions()) == executions
+
+
+def broken_file_is_refused_naming_its_line(client: ApiClient, video_id: str) -> None:
     # When a file with a broken cue is sent, it is refused naming the line, and nothing changes
     broken = ENGLISH_SRT.replace(b"00:00:01,300", b"00:00:01;300")
     with pytest.raises(ApiError) as refused:
@@ -144,6 +190,10 @@ def test_captions_are_published_with_the_video_and_republished_without_encoding(
     assert refused.value.body["fields"][0]["field"] == "file"
     assert sorted(subtitle_tracks(client.get_video(video_id))) == ["en", "fr"]
 
+
+def deleting_takes_a_track_out_of_both_manifests(
+    offline_stack: OfflineStack, client: ApiClient, video_id: str
+) -> None:
     # And deleting the French track takes it out of both manifests (and its files away)
     client.delete_captions(video_id, "fr")
     video = client.get_video(video_id)
@@ -157,7 +207,6 @@ def test_captions_are_published_with_the_video_and_republished_without_encoding(
         Bucket=offline_stack.config.names.media_bucket, Prefix=f"{video_id}/hls/subs/fr/"
     )
     assert left.get("KeyCount") == 0
-    assert len(offline_stack.executions()) == executions
 
 
 def test_caption_requests_are_checked_and_owner_only(

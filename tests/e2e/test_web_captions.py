@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
 from playwright.sync_api import expect
 
 from local.client import ApiClient
@@ -22,7 +23,7 @@ pytest_plugins = ["tests.e2e.web_fixtures"]
 
 Sessions = Callable[..., "BrowserSession"]
 CUE = "Harbour lights at dusk"
-SRT = f"1\n00:00:00,000 --> 00:00:03,500\n{CUE}\n"
+SRT = f"1\n00:00:01,000 --> 00:00:02,500\n{CUE}\n"
 BROKEN_SRT = "1\n00:00:00,000 --> 00:00:01,000\nfine\n\n2\n00:00:0x,000 --> 00:00:02,000\nbad\n"
 
 
@@ -71,17 +72,25 @@ def test_the_owner_adds_captions_and_the_player_shows_the_cue(
     menu.select_option(label="English")
     expect(page.locator(".player-status")).to_contain_text("Captions: English")
     page.get_by_role("button", name="Play video").click()
-    page.wait_for_function(
+    # (its WebVTT says 1.0 to 2.5 s: the X-TIMESTAMP-MAP puts it on the video's own clock)
+    active = page.wait_for_function(
         """(text) => {
             const video = document.querySelector('video')
-            return [...video.textTracks].some((track) =>
-                track.mode === 'showing' &&
-                [...(track.activeCues || [])].some((cue) => cue.text === text))
+            for (const track of video.textTracks) {
+                if (track.mode !== 'showing') continue
+                for (const cue of track.activeCues || []) {
+                    if (cue.text === text) {
+                        return {start: cue.startTime, end: cue.endTime, at: video.currentTime}
+                    }
+                }
+            }
+            return null
         }""",
         arg=CUE,
         timeout=20_000,
-    )
-    shown_at = page.evaluate("document.querySelector('video').currentTime")
-    assert 0 <= shown_at <= 3.5
+    ).json_value()
+    assert active["start"] == pytest.approx(1.0, abs=0.05), active
+    assert active["end"] == pytest.approx(2.5, abs=0.05), active
+    assert 0.9 <= active["at"] <= 2.6, active
     page.evaluate("document.querySelector('video').pause()")
     owner.screenshot("20-player-captions", full_page=False)

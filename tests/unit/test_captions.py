@@ -61,7 +61,7 @@ def test_subrip_becomes_webvtt_with_the_timestamp_map_and_the_same_cues() -> Non
 
     assert text.splitlines()[:2] == ["WEBVTT", "X-TIMESTAMP-MAP=MPEGTS:900000,LOCAL:00:00:00.000"]
     parsed = webvtt.from_string(text, strict=True)
-    assert [(c.start, c.end) for c in parsed] == [
+    assert [(c.start, c.end) for c in parsed.captions] == [
         ("00:00:00.500", "00:00:01.750"),
         ("00:00:02.000", "00:00:03.500"),
     ]
