@@ -250,3 +250,33 @@ def test_caption_requests_are_checked_and_owner_only(
         with pytest.raises(ApiError) as hidden:
             stranger._request(method, path)
         assert hidden.value.status == 404
+
+
+def test_a_chunked_video_gets_its_captions_from_the_same_finalise(
+    offline_stack: OfflineStack, tmp_path: Path
+) -> None:
+    # Given a source of two 4 s chunks, with a track added before it is uploaded
+    original = offline_stack.config.chunk_seconds
+    offline_stack.use_chunk_seconds(4)
+    try:
+        client = ApiClient(offline_stack.api_url, offline_stack.token("chunk-captioner"))
+        clip = make_clip(tmp_path / "two-chunks.mp4", width=320, height=180, seconds=8.0)
+        created = client.create_video(clip, "Two chunks", "video/mp4")
+        video_id = created["video"]["id"]
+        client.add_captions(video_id, "fr", FRENCH_VTT, "vtt")
+        client.upload(created["upload"], clip)
+        video = client.wait_until_done(video_id, timeout_seconds=300)
+    finally:
+        offline_stack.use_chunk_seconds(original)
+
+    # Then the stitched video's master and MPD carry the track over its whole duration
+    assert video["status"] == "COMPLETED", video
+    jobs = offline_stack.client("s3").list_objects_v2(
+        Bucket=offline_stack.config.names.media_bucket, Prefix=f"{video_id}/jobs/"
+    )
+    chunk_results = [o["Key"] for o in jobs.get("Contents", []) if "/chunk-" in o["Key"]]
+    assert len(chunk_results) >= 2, chunk_results  # it was encoded in chunks
+    tracks = subtitle_tracks(video)
+    assert list(tracks) == ["fr"]
+    assert cue_texts(tracks["fr"][1]) == [("00:00:00.200", "00:00:01.500", "Bonjour le port")]
+    assert list(dash_text_sets(video)) == ["fr"]
