@@ -93,8 +93,9 @@ def _text_sets(period: ET.Element, tracks: Sequence[SubtitleTrack], mpd_key: str
                 "lang": track.language,
             },
         )
-        ET.SubElement(adaptation, _tag("Role"), {"schemeIdUri": ROLE_SCHEME, "value": "subtitle"})
+        # Label comes from the common (RepresentationBase) part, so before Role.
         ET.SubElement(adaptation, _tag("Label")).text = track.name
+        ET.SubElement(adaptation, _tag("Role"), {"schemeIdUri": ROLE_SCHEME, "value": "subtitle"})
         representation = ET.SubElement(
             adaptation,
             _tag("Representation"),

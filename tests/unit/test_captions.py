@@ -195,6 +195,7 @@ def test_the_mpd_has_a_text_adaptation_set_per_track_pointing_at_the_webvtt() ->
     assert base is not None and base.text == "../hls/subs/en/captions.vtt"
     role = subs.find("mpd:Role", NS)
     assert role is not None and role.get("value") == "subtitle"
+    assert subs.findtext("mpd:Label", namespaces=NS) == "English"
     ids = [a.get("id") for a in ET.fromstring(text).iter(f"{{{dash.MPD_NAMESPACE}}}AdaptationSet")]
     assert len(set(ids)) == len(ids)
 
