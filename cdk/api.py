@@ -185,12 +185,28 @@ class Api(Construct):
         # missing object a 404 (not a 403) when completing or reprocessing.
         allow(function, ["s3:ListBucket"], [storage.uploads.bucket_arn, storage.media.bucket_arn])
         allow(function, ["s3:DeleteObject"], [storage.media.arn_for_objects("*")])
+        # Captions: presigned PUTs of `{videoId}/captions/{language}` (tagged pending), read
+        # and deleted (every version) by `complete`; the WebVTT and its playlist written
+        # under `hls/subs/`, and a COMPLETED video's two manifests rewritten.
+        caption_uploads = storage.uploads.arn_for_objects(constants.UPLOAD_CAPTIONS_PATTERN)
+        allow(
+            function,
+            ["s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObjectVersion"],
+            [caption_uploads],
+        )
+        manifests = [storage.media.arn_for_objects(p) for p in constants.MEDIA_MANIFEST_PATTERNS]
+        caption_tracks = storage.media.arn_for_objects(constants.MEDIA_CAPTION_TRACKS_PATTERN)
+        allow(function, ["s3:PutObject"], [caption_tracks, *manifests])
+        allow(function, ["s3:GetObject"], manifests)
         state_machine.grant_start_execution(function)  # reprocess
         cdn_private_key.grant_read(function)  # signs media URLs
         acknowledge_function(
             function,
             [
                 arn_finding(storage.uploads, f"/{constants.UPLOAD_SOURCE_PATTERN}"),
+                arn_finding(storage.uploads, f"/{constants.UPLOAD_CAPTIONS_PATTERN}"),
+                arn_finding(storage.media, f"/{constants.MEDIA_CAPTION_TRACKS_PATTERN}"),
+                *(arn_finding(storage.media, f"/{p}") for p in constants.MEDIA_MANIFEST_PATTERNS),
                 arn_finding(storage.uploads, "/*"),
                 arn_finding(storage.media, "/*"),
                 arn_finding(table, "/index/*"),

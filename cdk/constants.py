@@ -33,6 +33,11 @@ BY_OWNER_INDEX = "by_owner"
 PUBLIC_CATALOG_INDEX = "public_catalog"
 UPLOAD_SOURCE_SUFFIX = "/source"  # uploads are stored at `{videoId}/source`
 UPLOAD_SOURCE_PATTERN = "*/source"
+# Caption files the owner uploads (lambdas/core/captions.py), and what publishing them
+# writes and rewrites in the media bucket
+UPLOAD_CAPTIONS_PATTERN = "*/captions/*"
+MEDIA_CAPTION_TRACKS_PATTERN = "*/hls/subs/*"
+MEDIA_MANIFEST_PATTERNS = ("*/hls/master.m3u8", "*/dash/manifest.mpd")
 # Sources carry this tag until `complete` has checked them (lambdas/core/uploads.py)
 PENDING_UPLOAD_TAG = ("upload", "pending")
 

@@ -161,7 +161,9 @@ class Delivery(Construct):
             "script-src": "'self'",
             "style-src": "'self'",
             "img-src": "'self' data: blob: https://*.cloudfront.net",
-            "media-src": "blob: https://*.cloudfront.net",
+            # data: for hls.js's caption <track> elements (src "data:,WEBVTT"; the cues it
+            # adds itself from the signed WebVTT)
+            "media-src": "blob: data: https://*.cloudfront.net",
             "worker-src": "blob:",  # hls.js's transmuxing worker
             "connect-src": " ".join(connect),
             "font-src": "'self'",

@@ -106,6 +106,29 @@ class ApiClient:
         params = {k: v for k, v in {"limit": limit, "cursor": cursor}.items() if v is not None}
         return self._request("GET", "/catalog", params=params)
 
+    # --- captions -------------------------------------------------------------------------
+
+    def add_captions(
+        self, video_id: str, language: str, data: bytes, fmt: str, label: str | None = None
+    ) -> Any:
+        """Creates the caption upload, PUTs the file, completes it; the published track."""
+        body: dict[str, Any] = {"language": language, "format": fmt, "sizeBytes": len(data)}
+        if label is not None:
+            body["label"] = label
+        created = self._request("POST", f"/videos/{video_id}/captions", json=body)
+        upload = created["upload"]
+        response = requests.put(
+            upload["url"], data=data, headers=upload["headers"], timeout=self.timeout
+        )
+        response.raise_for_status()
+        return self._request("POST", f"/videos/{video_id}/captions/{created['language']}/complete")
+
+    def list_captions(self, video_id: str) -> Any:
+        return self._request("GET", f"/videos/{video_id}/captions")
+
+    def delete_captions(self, video_id: str, language: str) -> None:
+        self._request("DELETE", f"/videos/{video_id}/captions/{language}")
+
     # --- uploads --------------------------------------------------------------------------
 
     def upload(self, instructions: dict[str, Any], path: Path) -> Any:

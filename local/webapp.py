@@ -63,8 +63,8 @@ def content_security_policy(
 ) -> str:
     """Exactly what the built app loads: its own scripts and styles (Vite emits no inline
     ones), JSON from the API, upload PUTs to the uploads bucket, media and images from the
-    CDN, hls.js's blob: worker and MediaSource (blob:) media. The same rules as the web
-    distribution's response headers policy in cdk/web.py."""
+    CDN, hls.js's blob: worker, MediaSource (blob:) media and caption tracks (data:). The
+    same rules as the web distribution's response headers policy in cdk/web.py."""
     remote = [origin_of(url) for url in (api, uploads, cdn, sign_in) if url]
     cdn_origin = [origin_of(cdn)] if cdn else []
     directives = {
@@ -72,7 +72,7 @@ def content_security_policy(
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:", "blob:", *cdn_origin],
-        "media-src": ["blob:", *cdn_origin],
+        "media-src": ["blob:", "data:", *cdn_origin],  # data: hls.js's caption <track>s
         "worker-src": ["blob:"],
         "connect-src": ["'self'", *dict.fromkeys(remote)],
         "font-src": ["'self'"],

@@ -31,9 +31,13 @@ from lambdas.api.bodies import read_json_bodies_only
 from lambdas.api.dependencies import ApiDependencies, get_dependencies
 from lambdas.api.schemas import (
     AuthorizerError,
+    CaptionBody,
+    CaptionListResponse,
+    CaptionUploadResponse,
     CatalogResponse,
     CompleteUploadRequest,
     CompleteUploadResponse,
+    CreateCaptionRequest,
     CreateVideoRequest,
     CreateVideoResponse,
     ErrorResponse,
@@ -43,6 +47,7 @@ from lambdas.api.schemas import (
     PublicVideoDetail,
     ReprocessResponse,
     SignedPartResponse,
+    SingleUploadBody,
     StartUploadRequest,
     StartUploadResponse,
     UpdateVideoRequest,
@@ -51,8 +56,10 @@ from lambdas.api.schemas import (
     VideoListResponse,
     upload_body,
 )
-from lambdas.core import lifecycle, uploads, videos
+from lambdas.core import captions, lifecycle, uploads, videos
 from lambdas.core.errors import (
+    CaptionInvalid,
+    CaptionNotFound,
     DomainError,
     FieldError,
     InvalidVideoState,
@@ -66,6 +73,7 @@ from lambdas.core.models import VideoRecord
 from lambdas.core.observability import logger
 from lambdas.core.settings import S3_MAX_PARTS
 from lambdas.core.status import VideoStatus
+from lambdas.pipeline import subtitles
 
 app = APIGatewayHttpResolver(enable_validation=True)
 read_json_bodies_only(app)
@@ -79,6 +87,7 @@ app.configure_openapi(
 
 OWNER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 VideoId = Annotated[str, Path(min_length=1, max_length=64)]
+Language = Annotated[str, Path(min_length=1, max_length=35, description="BCP-47 tag")]
 Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]
 Cursor = Annotated[
     str | None, Query(max_length=2048, description="nextCursor of the previous page")
@@ -382,6 +391,92 @@ def abort_upload(video_id: VideoId, upload_id: UploadIdQuery = None) -> Response
     return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
 
 
+# --- captions ---------------------------------------------------------------------------
+
+
+@app.post(
+    "/videos/<video_id>/captions",
+    security=OWNER,
+    summary="Start a caption upload (WebVTT or SubRip, one track per language): a presigned "
+    "PUT signed for the file's size and type; then POST .../captions/{language}/complete",
+    responses=_responses(201, "How to upload the file", 400, 401, 404, 409, 413, 415),
+)
+def create_caption_upload(
+    video_id: VideoId, request: Annotated[CreateCaptionRequest, Body()]
+) -> Response[CaptionUploadResponse]:
+    deps = get_dependencies()
+    record = videos.get_owned_video(video_id, _caller_id())
+    language = captions.canonical_language(request.language)
+    put = captions.begin_upload(
+        deps.s3,
+        deps.settings.uploads_bucket,
+        deps.settings.upload_url_ttl_seconds,
+        record,
+        captions.CaptionRequest(
+            language=language,
+            label=request.label or language,
+            source_format=request.format,
+            size_bytes=request.size_bytes,
+        ),
+    )
+    return Response(
+        status_code=HTTPStatus.CREATED,
+        content_type=content_types.APPLICATION_JSON,
+        body=CaptionUploadResponse(language=language, upload=SingleUploadBody.from_put(put)),
+    )
+
+
+@app.post(
+    "/videos/<video_id>/captions/<language>/complete",
+    security=OWNER,
+    summary="Check the uploaded caption file, convert it to WebVTT and publish it (a "
+    "COMPLETED video's manifests are rewritten; otherwise it is published on completion). "
+    "An invalid file: 422 INVALID_CAPTIONS naming the line",
+    responses=_responses(200, "The published track", 400, 401, 404, 409, 415, 422),
+)
+def complete_caption_upload(video_id: VideoId, language: Language) -> CaptionBody:
+    deps = get_dependencies()
+    record = videos.get_owned_video(video_id, _caller_id())
+    record, caption = captions.complete_upload(
+        deps.s3,
+        deps.settings.uploads_bucket,
+        deps.settings.media_bucket,
+        record,
+        captions.canonical_language(language),
+    )
+    subtitles.republish(deps.s3, deps.settings.media_bucket, record)
+    logger.info("captions added", extra={"video_id": video_id, "language": caption.language})
+    return CaptionBody.from_caption(caption)
+
+
+@app.get(
+    "/videos/<video_id>/captions",
+    security=OWNER,
+    summary="The video's caption tracks",
+    responses=_responses(200, "The tracks", 400, 401, 404),
+)
+def list_captions(video_id: VideoId) -> CaptionListResponse:
+    record = videos.get_owned_video(video_id, _caller_id())
+    ordered = sorted(record.captions, key=lambda c: c.language)
+    return CaptionListResponse(items=[CaptionBody.from_caption(c) for c in ordered])
+
+
+@app.delete(
+    "/videos/<video_id>/captions/<language>",
+    security=OWNER,
+    summary="Remove a caption track (a COMPLETED video's manifests are rewritten)",
+    responses=_responses(204, "Removed", 400, 401, 404, 409),
+)
+def delete_caption(video_id: VideoId, language: Language) -> Response[None]:
+    deps = get_dependencies()
+    record = videos.get_owned_video(video_id, _caller_id())
+    record = captions.delete_caption(
+        deps.s3, deps.settings.media_bucket, record, captions.canonical_language(language)
+    )
+    subtitles.republish(deps.s3, deps.settings.media_bucket, record)
+    return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
+
+
 # --- public -----------------------------------------------------------------------------
 
 
@@ -440,6 +535,8 @@ def _openapi_json() -> str:
 
 _STATUS_OF: dict[type[DomainError], HTTPStatus] = {
     VideoNotFound: HTTPStatus.NOT_FOUND,
+    CaptionNotFound: HTTPStatus.NOT_FOUND,
+    CaptionInvalid: HTTPStatus.UNPROCESSABLE_ENTITY,
     InvalidVideoState: HTTPStatus.CONFLICT,
     FieldError: HTTPStatus.BAD_REQUEST,
     UploadTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from lambdas.core.models import ProcessingLogEntry, VideoRecord
+from lambdas.core.models import CaptionAttribute, ProcessingLogEntry, VideoRecord
 from lambdas.core.playback import Playback
 from lambdas.core.settings import S3_MAX_PARTS
 from lambdas.core.status import Visibility
@@ -119,6 +119,18 @@ class CompletedPartBody(BaseModel):
 class CompleteUploadRequest(ApiModel):
     parts: Annotated[list[CompletedPartBody], Field(max_length=S3_MAX_PARTS)] | None = None
     upload_id: UploadId | None = None
+
+
+class CreateCaptionRequest(ApiModel):
+    language: Annotated[
+        str,
+        Field(min_length=1, max_length=35, description="BCP-47 language tag (en, pt-BR)"),
+    ]
+    label: (
+        Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_printable)] | None
+    ) = Field(default=None, description="The name players show; the language tag by default")
+    format: Literal["vtt", "srt"] = Field(description="WebVTT or SubRip; SubRip is converted")
+    size_bytes: Annotated[int, Field(gt=0, description="The file's exact size (at most 1 MiB)")]
 
 
 # --- responses --------------------------------------------------------------------------
@@ -468,3 +480,33 @@ def _video_fields(record: VideoRecord) -> dict[str, Any]:
 
 def _optional_int(value: float | None) -> int | None:
     return None if value is None else int(value)
+
+
+class CaptionBody(ApiModel):
+    language: str
+    label: str
+    source_format: str  # what was uploaded: vtt or srt (published as WebVTT either way)
+    cue_count: int
+    added_at: str
+
+    @classmethod
+    def from_caption(cls, caption: CaptionAttribute) -> CaptionBody:
+        return cls(
+            language=caption.language,
+            label=caption.label,
+            source_format=caption.source_format,
+            cue_count=int(caption.cue_count),
+            added_at=caption.added_at,
+        )
+
+
+class CaptionUploadResponse(ApiModel):
+    """PUT the file to `upload.url` with its headers, then POST
+    /videos/{id}/captions/{language}/complete."""
+
+    language: str  # canonical: the {language} of the later calls
+    upload: SingleUploadBody
+
+
+class CaptionListResponse(ApiModel):
+    items: list[CaptionBody]

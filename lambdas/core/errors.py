@@ -105,3 +105,21 @@ class TooManyActiveVideos(DomainError):
             "start this one when one of them has finished"
         )
         self.retry_after_seconds = retry_after_seconds
+
+
+class CaptionNotFound(DomainError):
+    code = "NOT_FOUND"
+
+    def __init__(self, video_id: str, language: str) -> None:
+        super().__init__(f"video {video_id!r} has no {language!r} captions")
+
+
+class CaptionInvalid(DomainError):
+    """An uploaded caption file that cannot be published (HTTP 422); `line` is where."""
+
+    code = "INVALID_CAPTIONS"
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        super().__init__(f"line {line}: {message}" if line else message)
+        self.field = "file"
+        self.line = line

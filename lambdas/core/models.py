@@ -81,6 +81,28 @@ class ThumbnailsAttribute(MapAttribute[str, Any]):
     storyboard_vtt_key = UnicodeAttribute(null=True)
 
 
+class CaptionAttribute(MapAttribute[str, Any]):
+    """A published caption track: WebVTT in the video's hls/ folder (docs/media.md)."""
+
+    language = UnicodeAttribute()  # BCP-47, canonical case (en, pt-BR)
+    label = UnicodeAttribute()
+    vtt_key = UnicodeAttribute()
+    playlist_key = UnicodeAttribute()  # its HLS media playlist
+    source_format = UnicodeAttribute()  # vtt | srt: what was uploaded
+    cue_count = NumberAttribute()
+    added_at = UnicodeAttribute()
+
+
+class CaptionUploadAttribute(MapAttribute[str, Any]):
+    """A caption file the owner is uploading: what its presigned PUT was signed for."""
+
+    language = UnicodeAttribute()
+    label = UnicodeAttribute()
+    source_format = UnicodeAttribute()
+    size_bytes = NumberAttribute()
+    created_at = UnicodeAttribute()
+
+
 class VideoRecord(Model):
     class Meta:
         table_name = "videos"  # replaced by use_table() at cold start
@@ -111,6 +133,8 @@ class VideoRecord(Model):
     dash_manifest_key = UnicodeAttribute(null=True)
     thumbnails = ThumbnailsAttribute(null=True)
     download_key = UnicodeAttribute(null=True)  # the MP4 download (lambdas/pipeline/download.py)
+    captions = ListAttribute(of=CaptionAttribute, default=list)
+    caption_uploads = ListAttribute(of=CaptionUploadAttribute, default=list)
     catalog_partition = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()

@@ -1,7 +1,7 @@
 """Signed playback URLs: CloudFront signed URLs with custom policies over only what a player
-reads of a video: `{videoId}/hls/*`, `{videoId}/dash/*` and `{videoId}/thumbs/*` (later
-`captions/`), and the MP4 download (`{videoId}/download/*`), never the rest of the prefix
-(the transcoder's `jobs/` results).
+reads of a video: `{videoId}/hls/*` (caption tracks too, in `hls/subs/`), `{videoId}/dash/*`
+and `{videoId}/thumbs/*`, and the MP4 download (`{videoId}/download/*`), never the rest of
+the prefix (the transcoder's `jobs/` results).
 
 A custom policy has one resource, so each folder gets its own policy: `signedQuery` (the
 `Policy`, `Signature`, `Key-Pair-Id` a player appends to every playlist and segment it

@@ -18,7 +18,7 @@ from itertools import groupby, pairwise
 
 from lambdas.pipeline.codec_order import codec_rank
 from lambdas.pipeline.contract import JobResult
-from lambdas.pipeline.master_playlist import audio_renditions
+from lambdas.pipeline.master_playlist import SubtitleTrack, audio_renditions
 
 MPD_NAMESPACE = "urn:mpeg:dash:schema:mpd:2011"
 PROFILE = "urn:mpeg:dash:profile:isoff-live:2011"
@@ -29,9 +29,17 @@ ROLE_SCHEME = "urn:mpeg:dash:role:2011"
 VIDEO_TIMESCALE = 90_000  # exact for 23.976/29.97/59.94 fps frame durations
 MEDIA_START_SECONDS = 10  # transcoder's MEDIA_START_SECONDS: source time 0
 _SEGMENT_NUMBER = re.compile(r"^(.*?)(\d+)(\.m4s)$")
+TEXT_SET_FIRST_ID = 100  # AdaptationSet@id is a number: text sets from 100 up
+TEXT_BANDWIDTH = 256  # a Representation must state one; a sidecar file has no rate
 
 
-def build_mpd(results: Sequence[JobResult], mpd_key: str, *, min_buffer_seconds: int) -> str:
+def build_mpd(
+    results: Sequence[JobResult],
+    mpd_key: str,
+    *,
+    min_buffer_seconds: int,
+    subtitles: Sequence[SubtitleTrack] = (),
+) -> str:
     videos = [r for r in results if r.kind == "video"]
     if not videos:
         raise ValueError("a DASH manifest needs at least one video rendition")
@@ -58,6 +66,53 @@ def build_mpd(results: Sequence[JobResult], mpd_key: str, *, min_buffer_seconds:
     # One adaptation set per audio track (a language or a role each): the first keeps id 0
     for index, audio in enumerate(audios):
         _audio_set(period, audio, mpd_key, set_id=0 if index == 0 else set_id + index)
+    _text_sets(period, subtitles, mpd_key)
+    return _serialise(mpd)
+
+
+def with_text_tracks(mpd_text: str, tracks: Sequence[SubtitleTrack], mpd_key: str) -> str:
+    """The manifest with exactly these text adaptation sets (none removes them); the rest
+    is kept as it was published."""
+    ET.register_namespace("", MPD_NAMESPACE)
+    mpd = ET.fromstring(mpd_text)
+    for period in mpd.iter(_tag("Period")):
+        for adaptation in period.findall(_tag("AdaptationSet")):
+            if adaptation.get("contentType") == "text":
+                period.remove(adaptation)
+    first_period = mpd.find(_tag("Period"))
+    if first_period is None:
+        raise ValueError(f"{mpd_key} has no Period")
+    _text_sets(first_period, tracks, mpd_key)
+    return _serialise(mpd)
+
+
+def _text_sets(period: ET.Element, tracks: Sequence[SubtitleTrack], mpd_key: str) -> None:
+    """One text AdaptationSet per track: its Representation's BaseURL is the WebVTT file."""
+    ordered = sorted(tracks, key=lambda t: t.language)
+    for set_id, track in enumerate(ordered, start=TEXT_SET_FIRST_ID):
+        adaptation = ET.SubElement(
+            period,
+            _tag("AdaptationSet"),
+            {
+                "id": str(set_id),
+                "contentType": "text",
+                "mimeType": "text/vtt",
+                "lang": track.language,
+            },
+        )
+        # Label comes from the common (RepresentationBase) part, so before Role.
+        ET.SubElement(adaptation, _tag("Label")).text = track.name
+        ET.SubElement(adaptation, _tag("Role"), {"schemeIdUri": ROLE_SCHEME, "value": "subtitle"})
+        representation = ET.SubElement(
+            adaptation,
+            _tag("Representation"),
+            {"id": f"subs-{track.language}", "bandwidth": str(TEXT_BANDWIDTH)},
+        )
+        base = posixpath.relpath(track.vtt_key, posixpath.dirname(mpd_key))
+        ET.SubElement(representation, _tag("BaseURL")).text = base
+
+
+def _serialise(mpd: ET.Element) -> str:
     ET.indent(mpd)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(mpd, encoding="unicode") + "\n"
 

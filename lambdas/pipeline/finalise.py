@@ -10,6 +10,7 @@ that started on the provisional master keeps playing the segments it knows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError, field_validator
@@ -26,9 +27,10 @@ from lambdas.pipeline.contract import (
 )
 from lambdas.pipeline.dash import build_mpd
 from lambdas.pipeline.download import make_download
-from lambdas.pipeline.master_playlist import build_master_playlist
+from lambdas.pipeline.master_playlist import SubtitleTrack, build_master_playlist
 from lambdas.pipeline.source import SourceInfo
 from lambdas.pipeline.stitch import StitchError, media_playlist, stitch
+from lambdas.pipeline.subtitles import publish_track_playlists, republish, tracks_of
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -160,13 +162,19 @@ def publish_manifests(
     *,
     segment_seconds: int,
     cache_control: str = MANIFEST_CACHE_CONTROL,
+    subtitles: Sequence[SubtitleTrack] = (),
+    duration_seconds: float = 0.0,
 ) -> tuple[str, str]:
-    """The DASH manifest, then the master playlist (what publishes the video); their keys."""
+    """The caption tracks' playlists, the DASH manifest, then the master playlist (what
+    publishes the video); the manifests' keys."""
+    publish_track_playlists(s3, bucket, subtitles, duration_seconds)
     mpd_key = mpd_key_for(video_id)
     s3.put_object(
         Bucket=bucket,
         Key=mpd_key,
-        Body=build_mpd(media, mpd_key, min_buffer_seconds=segment_seconds).encode(),
+        Body=build_mpd(
+            media, mpd_key, min_buffer_seconds=segment_seconds, subtitles=subtitles
+        ).encode(),
         ContentType=MPD_CONTENT_TYPE,
         CacheControl=cache_control,
     )
@@ -174,7 +182,7 @@ def publish_manifests(
     s3.put_object(
         Bucket=bucket,
         Key=master_key,
-        Body=build_master_playlist(media, master_key).encode(),
+        Body=build_master_playlist(media, master_key, subtitles).encode(),
         ContentType=PLAYLIST_CONTENT_TYPE,
         CacheControl=cache_control,
     )
@@ -214,20 +222,29 @@ def finalise(s3: S3Client, settings: Settings, request: FinaliseRequest) -> Vide
     runs = request.runs()
     jobs = [job for job, _ in runs]
     media, thumbnails = collect_media(s3, bucket, video_id, jobs)
+    record = videos.get_video(video_id)
+    # Captions the owner added before the video completed are published with it.
+    subtitles = tracks_of(record)
     master_key, mpd_key = publish_manifests(
-        s3, bucket, video_id, media, segment_seconds=max(job.segment_seconds for job in jobs)
+        s3,
+        bucket,
+        video_id,
+        media,
+        segment_seconds=max(job.segment_seconds for job in jobs),
+        subtitles=subtitles,
+        duration_seconds=request.source.duration_seconds,
     )
     download_key = make_download(
         s3,
         bucket,
         video_id,
-        videos.get_video(video_id).title,  # the file name; the workflow never carried it
+        record.title,  # the file name; the workflow never carried it
         media,
         max_height=settings.download_max_height,
         ffmpeg=settings.ffmpeg_binary,
     )
     task_arns = {rendition.name: arn for job, arn in runs for rendition in job.renditions}
-    return videos.mark_completed(
+    completed = videos.mark_completed(
         video_id,
         renditions=[_rendition(result, task_arns.get(result.name)) for result in media],
         master_playlist_key=master_key,
@@ -235,6 +252,10 @@ def finalise(s3: S3Client, settings: Settings, request: FinaliseRequest) -> Vide
         thumbnails=_thumbnails(thumbnails) if thumbnails else None,
         download_key=download_key,
     )
+    # A track added or removed while this ran: the API saw PROCESSING and left it to us.
+    if tracks_of(completed) != subtitles:
+        republish(s3, bucket, completed)
+    return completed
 
 
 def _rendition(result: JobResult, task_arn: str | None) -> RenditionAttribute:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from lambdas.pipeline.codec_order import codec_rank
 from lambdas.pipeline.contract import JobResult
@@ -10,6 +11,19 @@ from lambdas.pipeline.contract import JobResult
 AUDIO_GROUP = "audio"
 # Apple's characteristic for an audio description (HLS, EXT-X-MEDIA CHARACTERISTICS)
 DESCRIBES_VIDEO = "public.accessibility.describes-video"
+SUBTITLES_GROUP = "subs"
+_SUBTITLES_MEDIA = "#EXT-X-MEDIA:TYPE=SUBTITLES,"
+_SUBTITLES_ATTRIBUTE = f',SUBTITLES="{SUBTITLES_GROUP}"'
+
+
+@dataclass(frozen=True)
+class SubtitleTrack:
+    """A published caption track (lambdas/core/captions.py stores its files)."""
+
+    language: str  # BCP-47
+    name: str
+    playlist_key: str  # its HLS media playlist
+    vtt_key: str  # the WebVTT file, DASH's BaseURL
 
 
 def relative_uri(playlist_key: str, master_key: str) -> str:
@@ -19,7 +33,9 @@ def relative_uri(playlist_key: str, master_key: str) -> str:
     return playlist_key[len(base) :]
 
 
-def build_master_playlist(results: Sequence[JobResult], master_key: str) -> str:
+def build_master_playlist(
+    results: Sequence[JobResult], master_key: str, subtitles: Sequence[SubtitleTrack] = ()
+) -> str:
     """BANDWIDTH is each rung's measured peak segment bitrate plus the audio's, so it is an
     honest upper bound; AVERAGE-BANDWIDTH likewise from the averages. H.264 rungs first
     (so a player that starts with the first variant starts with one it can decode), then
@@ -55,6 +71,33 @@ def build_master_playlist(results: Sequence[JobResult], master_key: str) -> str:
             attributes.append(f'AUDIO="{AUDIO_GROUP}"')
         lines.append("#EXT-X-STREAM-INF:" + ",".join(attributes))
         lines.append(relative_uri(video.playlist_key, master_key))
+    playlist = "\n".join(lines) + "\n"
+    return with_subtitles(playlist, subtitles, master_key) if subtitles else playlist
+
+
+def with_subtitles(playlist: str, tracks: Sequence[SubtitleTrack], master_key: str) -> str:
+    """The master playlist with exactly these subtitle tracks (none removes them): one
+    `EXT-X-MEDIA` of TYPE=SUBTITLES each, and `SUBTITLES` on every variant when there are
+    any. Rewrites a published master without touching its variants otherwise."""
+    lines = [line for line in playlist.splitlines() if not line.startswith(_SUBTITLES_MEDIA)]
+    lines = [
+        line.replace(_SUBTITLES_ATTRIBUTE, "") if line.startswith("#EXT-X-STREAM-INF:") else line
+        for line in lines
+    ]
+    if not tracks:
+        return "\n".join(lines) + "\n"
+    media = [
+        f'{_SUBTITLES_MEDIA}GROUP-ID="{SUBTITLES_GROUP}",LANGUAGE="{track.language}",'
+        f'NAME="{quoted(track.name)}",DEFAULT=NO,AUTOSELECT=YES,'
+        f'URI="{relative_uri(track.playlist_key, master_key)}"'
+        for track in sorted(tracks, key=lambda t: t.language)
+    ]
+    first_variant = next(i for i, line in enumerate(lines) if line.startswith("#EXT-X-STREAM-INF:"))
+    lines[first_variant:first_variant] = media
+    lines = [
+        line + _SUBTITLES_ATTRIBUTE if line.startswith("#EXT-X-STREAM-INF:") else line
+        for line in lines
+    ]
     return "\n".join(lines) + "\n"
 
 

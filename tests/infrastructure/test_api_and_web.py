@@ -188,7 +188,8 @@ def test_the_web_app_gets_a_csp_and_the_security_headers(synthesized: Synthesize
     headers = web[0]["SecurityHeadersConfig"]
     csp = json.dumps(headers["ContentSecurityPolicy"]["ContentSecurityPolicy"])
     for directive in ("default-src 'none'", "script-src 'self'", "style-src 'self'",
-                      "worker-src blob:", "media-src blob:", "frame-ancestors 'none'"):  # fmt: skip
+                      "worker-src blob:", "media-src blob: data:",  # data: caption <track>s
+                      "frame-ancestors 'none'"):  # fmt: skip
         assert directive in csp, directive
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert headers["FrameOptions"]["FrameOption"] == "DENY"

@@ -67,19 +67,55 @@ def test_the_api_reads_only_the_cdn_key_secret(synthesized: Synthesized) -> None
             assert as_list(statement["Resource"]) == [secret]
 
 
-def test_the_api_uploads_only_sources(synthesized: Synthesized) -> None:
+def test_the_api_uploads_only_sources_and_caption_files(synthesized: Synthesized) -> None:
     statements = role_statements(synthesized, role_of_service(synthesized, constants.API_SERVICE))
     uploads = logical_id(synthesized.stack.storage.uploads)
+    media = logical_id(synthesized.stack.storage.media)
     put = [s for s in statements if "s3:PutObject" in as_list(s["Action"])]
-    assert [as_list(s["Resource"]) for s in put] == [[objects_of(uploads, "*/source")]]
+    granted = sorted(repr(r) for s in put for r in as_list(s["Resource"]))
+    assert granted == sorted(
+        repr(objects_of(bucket, pattern))
+        for bucket, pattern in [
+            (uploads, "*/source"),
+            (uploads, "*/captions/*"),
+            (media, "*/hls/subs/*"),
+            (media, "*/hls/master.m3u8"),
+            (media, "*/dash/manifest.mpd"),
+        ]
+    )
 
 
-def test_the_api_tags_and_deletes_versions_of_sources_only(synthesized: Synthesized) -> None:
+def test_the_api_reads_of_the_media_only_the_manifests_it_rewrites(
+    synthesized: Synthesized,
+) -> None:
+    statements = role_statements(synthesized, role_of_service(synthesized, constants.API_SERVICE))
+    media = logical_id(synthesized.stack.storage.media)
+    readers = [s for s in statements if "s3:GetObject" in as_list(s["Action"])]
+    media_reads = [
+        resource
+        for s in readers
+        for resource in as_list(s["Resource"])
+        if repr(resource).count(media)
+    ]
+    assert sorted(map(repr, media_reads)) == sorted(
+        repr(objects_of(media, pattern)) for pattern in ("*/hls/master.m3u8", "*/dash/manifest.mpd")
+    )
+
+
+def test_the_api_tags_and_deletes_versions_of_sources_and_caption_files_only(
+    synthesized: Synthesized,
+) -> None:
     statements = role_statements(synthesized, role_of_service(synthesized, constants.API_SERVICE))
     uploads = logical_id(synthesized.stack.storage.uploads)
-    for action in ("s3:PutObjectTagging", "s3:DeleteObjectTagging", "s3:DeleteObjectVersion"):
+    sources, caption_files = objects_of(uploads, "*/source"), objects_of(uploads, "*/captions/*")
+    expected = {
+        "s3:PutObjectTagging": [[sources], [caption_files]],
+        "s3:DeleteObjectTagging": [[sources]],
+        "s3:DeleteObjectVersion": [[sources], [caption_files]],
+    }
+    for action, resources in expected.items():
         granted = [s for s in statements if action in as_list(s["Action"])]
-        assert [as_list(s["Resource"]) for s in granted] == [[objects_of(uploads, "*/source")]]
+        assert [as_list(s["Resource"]) for s in granted] == resources
     (versions,) = [s for s in statements if "s3:ListBucketVersions" in as_list(s["Action"])]
     assert [r["Fn::GetAtt"][0] for r in as_list(versions["Resource"])] == [uploads]
 

@@ -382,12 +382,17 @@ def test_the_catalog_lists_public_completed_videos_newest_first(
 def test_every_owner_route_needs_a_token(offline_stack: OfflineStack) -> None:
     spec = requests.get(f"{offline_stack.api_url}/openapi.json", timeout=30).json()
     owner_routes = [
-        (method.upper(), path.replace("{video_id}", "0" * 32).replace("{part_number}", "1"))
+        (
+            method.upper(),
+            path.replace("{video_id}", "0" * 32)
+            .replace("{part_number}", "1")
+            .replace("{language}", "en"),
+        )
         for path, operations in spec["paths"].items()
         for method, operation in operations.items()
         if operation.get("security")
     ]
-    assert len(owner_routes) == 11
+    assert len(owner_routes) == 15  # 11 for videos and uploads, 4 for captions
     for method, path in owner_routes:
         for headers in ({}, {"Authorization": "Bearer not-a-jwt"}):
             response = requests.request(

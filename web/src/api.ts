@@ -31,6 +31,14 @@ export type UploadPlan = Schemas['SingleUploadBody'] | Schemas['MultipartUploadB
 export type SignedPart = Schemas['SignedPartResponse']
 export type UploadedPart = Schemas['PartBody']
 export type CompletedPart = Schemas['CompletedPartBody']
+export type Caption = Schemas['CaptionBody']
+export type CaptionFormat = Schemas['CreateCaptionRequest']['format']
+
+/** The caption format of a file, by its name (.vtt or .srt); null for anything else. */
+export function captionFormatOf(fileName: string): CaptionFormat | null {
+  const extension = fileName.toLowerCase().split('.').pop()
+  return extension === 'vtt' ? 'vtt' : extension === 'srt' ? 'srt' : null
+}
 
 export class ApiError extends Error {
   override name = 'ApiError'
@@ -194,6 +202,42 @@ export class Api {
       method: 'DELETE',
       query: { uploadId },
       signal,
+    })
+  }
+
+  // --- captions ----------------------------------------------------------------------------
+
+  listCaptions(id: string) {
+    return this.request<{ items: Caption[] }>(`/videos/${encodeURIComponent(id)}/captions`)
+  }
+
+  /** Creates the caption upload, PUTs the file to its presigned URL, then completes it: the
+   * API checks the cues (an ApiError names the line of a bad one) and publishes the track. */
+  async addCaptions(id: string, file: Blob, language: string, format: CaptionFormat, label?: string) {
+    const video = encodeURIComponent(id)
+    const created = await this.request<Schemas['CaptionUploadResponse']>(`/videos/${video}/captions`, {
+      method: 'POST',
+      body: { language, format, sizeBytes: file.size, ...(label ? { label } : {}) },
+    })
+    let put: Response
+    try {
+      put = await this.fetchFn(created.upload.url, {
+        method: 'PUT',
+        headers: created.upload.headers,
+        body: file,
+      })
+    } catch {
+      throw new ApiError(0, 'NETWORK', 'The network connection was lost. Check it and try again.')
+    }
+    if (!put.ok)
+      throw new ApiError(put.status, 'UPLOAD_FAILED', `The caption file was refused (HTTP ${put.status}).`)
+    const track = encodeURIComponent(created.language)
+    return this.request<Caption>(`/videos/${video}/captions/${track}/complete`, { method: 'POST' })
+  }
+
+  deleteCaptions(id: string, language: string) {
+    return this.request<void>(`/videos/${encodeURIComponent(id)}/captions/${encodeURIComponent(language)}`, {
+      method: 'DELETE',
     })
   }
 

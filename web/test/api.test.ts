@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 
-import { Api, ApiError } from '../src/api'
+import { Api, ApiError, captionFormatOf } from '../src/api'
 
 function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } })
@@ -107,5 +107,74 @@ describe('Api', () => {
     await expect(api.getVideo('v1')).rejects.toMatchObject({ status: 401 })
     expect(calls).toHaveLength(0)
     expect(onUnauthorized).toHaveBeenCalled()
+  })
+
+  it('adds captions: creates the upload, PUTs the file with the signed headers, completes', async () => {
+    const upload = {
+      type: 'single',
+      method: 'PUT',
+      url: 'https://s3.example.com/put?sig',
+      headers: { 'Content-Type': 'application/x-subrip' },
+      expiresInSeconds: 60,
+    }
+    const { api, calls } = client([
+      json({ language: 'pt-BR', upload }, 201),
+      new Response(null, { status: 200 }),
+      json({ language: 'pt-BR', label: 'Português', sourceFormat: 'srt', cueCount: 2, addedAt: 'now' }),
+    ])
+    const file = new Blob(['1\n00:00:01,000 --> 00:00:02,000\nOlá\n'])
+    const caption = await api.addCaptions('v 1', file, 'pt-br', 'srt', 'Português')
+
+    expect(caption.cueCount).toBe(2)
+    expect(calls.map((c) => [c.init.method, c.url])).toEqual([
+      ['POST', 'https://api.example.com/videos/v%201/captions'],
+      ['PUT', 'https://s3.example.com/put?sig'],
+      ['POST', 'https://api.example.com/videos/v%201/captions/pt-BR/complete'],
+    ])
+    expect(JSON.parse(calls[0]?.init.body as string)).toEqual({
+      language: 'pt-br',
+      format: 'srt',
+      sizeBytes: file.size,
+      label: 'Português',
+    })
+    expect(calls[1]?.init.headers).toEqual(upload.headers)
+    expect(calls[1]?.init.headers).not.toHaveProperty('Authorization')
+  })
+
+  it('reports a refused caption file, and a bad cue with its line', async () => {
+    const upload = {
+      type: 'single',
+      method: 'PUT',
+      url: 'https://s3.example.com/put',
+      headers: {},
+      expiresInSeconds: 60,
+    }
+    const refused = client([json({ language: 'en', upload }, 201), new Response(null, { status: 403 })])
+    await expect(refused.api.addCaptions('v1', new Blob(['x']), 'en', 'vtt')).rejects.toMatchObject({
+      status: 403,
+      code: 'UPLOAD_FAILED',
+    })
+    const invalid = client([
+      json({ language: 'en', upload }, 201),
+      new Response(null, { status: 200 }),
+      json(
+        {
+          code: 'INVALID_CAPTIONS',
+          message: 'line 5: not a SubRip cue',
+          fields: [{ field: 'file', message: 'x' }],
+        },
+        422,
+      ),
+    ])
+    await expect(invalid.api.addCaptions('v1', new Blob(['x']), 'en', 'srt')).rejects.toMatchObject({
+      status: 422,
+      message: 'line 5: not a SubRip cue',
+    })
+  })
+
+  it('names a caption format by the file name', () => {
+    expect(captionFormatOf('talk.EN.srt')).toBe('srt')
+    expect(captionFormatOf('talk.vtt')).toBe('vtt')
+    expect(captionFormatOf('talk.ass')).toBeNull()
   })
 })

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 
 import { actionForKey } from '../src/player/keyboard'
 import { qualityMenu } from '../src/player/quality'
-import { signedQueryOf, withSignature } from '../src/player/signing'
+import { freshUrl, signedQueryOf, withSignature } from '../src/player/signing'
 
 const LEVELS = [
   { height: 360, width: 640, bitrate: 800_000 },
@@ -53,6 +53,12 @@ describe('signed media URLs', () => {
     expect(withSignature(`${CDN}/v1/thumbs/storyboard.jpg#xywh=0,0,1,1`, Q, CDN)).toBe(
       `${CDN}/v1/thumbs/storyboard.jpg?${Q}#xywh=0,0,1,1`,
     )
+  })
+
+  it('makes the master URL fresh without touching its signature', () => {
+    const signed = `${CDN}/v1/hls/master.m3u8?Policy=a~b-c_&Signature=s~&Key-Pair-Id=k`
+    expect(freshUrl(signed, 42)).toBe(`${signed}&v=42`)
+    expect(freshUrl(`${CDN}/v1/hls/master.m3u8`, 7)).toBe(`${CDN}/v1/hls/master.m3u8?v=7`)
   })
 
   it('never signs twice, nor a URL on another host', () => {

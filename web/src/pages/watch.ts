@@ -6,6 +6,7 @@ import { formatClock, formatDate } from '../format'
 import { createPlayer } from '../player/player'
 import { shareUrl } from '../router'
 import { isSettled, statusView } from '../status'
+import { captionsCard } from './captions'
 
 type Detail = (VideoDetail & { own: true }) | (PublicVideoDetail & { own: false })
 
@@ -125,5 +126,11 @@ export const watchPage: Page = async (ctx, main, route) => {
       : null,
   )
   layout.append(info)
+  // The owner adds caption tracks at any stage: a finished video's manifests are rewritten.
+  if (video.own) {
+    layout.append(
+      captionsCard(ctx, video.id, () => ctx.navigate(`#/watch/${encodeURIComponent(id)}?t=${Date.now()}`)),
+    )
+  }
   return stop
 }

@@ -19,7 +19,7 @@ import { attachDash, type DashPlayback } from './dash'
 import { icon } from './icons'
 import { actionForKey, KEY_HELP, type PlayerAction } from './keyboard'
 import { qualityMenu } from './quality'
-import { originOf, signedQueryOf, withSignature } from './signing'
+import { freshUrl, originOf, signedQueryOf, withSignature } from './signing'
 import { cueAt, parseStoryboardVtt, type StoryboardCue } from './storyboard'
 
 export interface PlayerHandle {
@@ -107,6 +107,13 @@ export function createPlayer(
     'aria-label': 'Audio track',
     hidden: true,
   })
+  // Caption tracks (the master's SUBTITLES group), shown once hls.js has listed any.
+  const captions = h(
+    'select',
+    { class: 'captions', id: 'captions-select', 'aria-label': 'Captions', hidden: true },
+    h('option', { value: '-1' }, 'Captions off'),
+  )
+  const captionsLabel = h('label', { class: 'visually-hidden', for: 'captions-select' }, 'Captions')
   const fullButton = h(
     'button',
     { type: 'button', class: 'ctl ctl-full', 'aria-label': 'Full screen' },
@@ -137,6 +144,8 @@ export function createPlayer(
       volume,
       h('label', { class: 'visually-hidden', for: 'audio-track-select' }, 'Audio track'),
       audioTrack,
+      captionsLabel,
+      captions,
       h('label', { class: 'visually-hidden', for: 'quality-select' }, 'Quality'),
       quality,
       fullButton,
@@ -150,6 +159,7 @@ export function createPlayer(
       role: 'region',
       'aria-label': `Video player: ${title}`,
       'data-levels': '0',
+      'data-captions': '0',
     },
     h('div', { class: 'stage' }, video, bigPlay, status),
     controls,
@@ -185,6 +195,7 @@ export function createPlayer(
     hls.on(Hls.Events.LEVEL_SWITCHED, () => updateQuality())
     hls.on(Hls.Events.AUDIO_TRACKS_UPDATED, () => updateAudioTracks())
     hls.on(Hls.Events.AUDIO_TRACK_SWITCHED, () => updateAudioTracks())
+    hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, () => updateCaptions())
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (!data.fatal) return
       if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
@@ -200,10 +211,10 @@ export function createPlayer(
         status.textContent = 'This video cannot be played here.'
       }
     })
-    hls.loadSource(hlsUrl)
+    hls.loadSource(freshUrl(hlsUrl))
     hls.attachMedia(video)
   } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
-    video.src = hlsUrl // Safari: native HLS (the master's query signs the playlists it fetches)
+    video.src = freshUrl(hlsUrl) // Safari: native HLS (the master's query signs the playlists it fetches)
     quality.disabled = true
   } else {
     status.textContent = 'This browser cannot play adaptive streams.'
@@ -251,6 +262,27 @@ export function createPlayer(
     if (!hls) return
     hls.audioTrack = Number(audioTrack.value)
     status.textContent = `Audio: ${audioTrack.selectedOptions[0]?.textContent ?? ''}`
+  })
+  function updateCaptions(): void {
+    if (!hls) return
+    const tracks = hls.subtitleTracks
+    element.dataset.captions = String(tracks.length)
+    captions.hidden = tracks.length === 0
+    captions.replaceChildren(
+      h('option', { value: '-1' }, 'Captions off'),
+      ...tracks.map((track, index) =>
+        h('option', { value: String(index) }, track.name || track.lang || `Track ${index + 1}`),
+      ),
+    )
+    captions.value = String(hls.subtitleTrack)
+  }
+  captions.addEventListener('change', () => {
+    if (!hls) return
+    const index = Number(captions.value)
+    hls.subtitleDisplay = index >= 0
+    hls.subtitleTrack = index // -1: off
+    const label = captions.selectedOptions[0]?.textContent ?? ''
+    status.textContent = index < 0 ? 'Captions off' : `Captions: ${label}`
   })
 
   // --- controls -----------------------------------------------------------------------

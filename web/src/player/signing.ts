@@ -42,3 +42,14 @@ export function withSignature(url: string, signedQuery: string, origin: string):
 export function originOf(url: string): string {
   return new URL(url).origin
 }
+
+/** `url` with a `v` parameter of `now`, so the browser's HTTP cache (the master carries
+ * `max-age`) never serves a master older than the page: one rewritten for new captions shows
+ * them at once. The signed policy's `*` covers the parameter; CloudFront's cache key leaves
+ * it out, so the CDN still caches. */
+export function freshUrl(url: string, now: number = Date.now()): string {
+  const [base = url, hash] = url.split('#', 2)
+  // Appended as text: re-serialising the query would re-encode the signature.
+  const fresh = `${base}${base.includes('?') ? '&' : '?'}v=${now}`
+  return hash === undefined ? fresh : `${fresh}#${hash}`
+}
