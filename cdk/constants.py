@@ -15,6 +15,7 @@ EVENT_SOURCE = "streamforge"  # `source` of the VideoReady / VideoFailed events
 
 # Lambda handlers (module paths inside the bundle, whose root holds `lambdas/`)
 API_HANDLER = "lambdas.api.handler.lambda_handler"
+PROBE_HANDLER = "lambdas.pipeline.probe_handler.lambda_handler"  # the image's CMD
 FINALISE_HANDLER = "lambdas.pipeline.finalise_handler.lambda_handler"
 RECORD_FAILURE_HANDLER = "lambdas.pipeline.failure_handler.lambda_handler"
 

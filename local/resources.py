@@ -12,10 +12,14 @@ from typing import Any
 import boto3
 
 from cdk.constants import (
+    API_HANDLER,
     API_SERVICE,
+    FINALISE_HANDLER,
     FINALISE_SERVICE,
     METRICS_NAMESPACE,
+    PROBE_HANDLER,
     PROBE_SERVICE,
+    RECORD_FAILURE_HANDLER,
     RECORD_FAILURE_SERVICE,
     UPLOAD_SOURCE_SUFFIX,
 )
@@ -31,11 +35,11 @@ from local.config import (
     OfflineConfig,
 )
 
-LAMBDA_HANDLERS = {
-    "api_function": "lambdas.api.handler.lambda_handler",
-    "probe_function": "lambdas.pipeline.probe_handler.lambda_handler",
-    "finalise_function": "lambdas.pipeline.finalise_handler.lambda_handler",
-    "record_failure_function": "lambdas.pipeline.failure_handler.lambda_handler",
+LAMBDA_HANDLERS = {  # the handlers CDK deploys, by the function's attribute in Names
+    "api_function": API_HANDLER,
+    "probe_function": PROBE_HANDLER,
+    "finalise_function": FINALISE_HANDLER,
+    "record_failure_function": RECORD_FAILURE_HANDLER,
 }
 
 
