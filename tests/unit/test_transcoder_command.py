@@ -749,10 +749,24 @@ def own_audio_map() -> str:
     return after[after.index("-map") + 1]
 
 
-def test_the_single_decode_builder_refuses_what_it_cannot_take_apart() -> None:
+def test_the_single_decode_builder_refuses_what_one_decode_cannot_do() -> None:
     with pytest.raises(ValueError, match="no jobs"):
         build_single_decode_command([], URL, [])
     with pytest.raises(ValueError, match="a group"):
         build_single_decode_command([grouped_job()], URL, [OUT])
     with pytest.raises(ValueError, match="output directories"):
         build_single_decode_command([video_job()], URL, [])
+    first, second = (
+        video_job(
+            chunk={
+                "index": i,
+                "count": 2,
+                "start_seconds": 8.0 * i,
+                "duration_seconds": 8.0,
+                "first_segment_number": 2 * i,
+            }
+        )
+        for i in (0, 1)
+    )
+    with pytest.raises(ValueError, match="another chunk"):
+        build_single_decode_command([first, second], URL, [OUT / "a", OUT / "b"])

@@ -19,12 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from transcoder.command import (
-    GLOBAL_OPTIONS,
-    deinterlace_filters,
-    input_options,
-    picture_filters,
-)
+from transcoder.command import deinterlace_filters, input_arguments, picture_filters
 from transcoder.contract import SourceHints, ThumbnailsRendition, TranscodeJob
 
 POSTER_NAME = "poster.jpg"
@@ -67,8 +62,7 @@ def build_thumbnails_command(
         ]  # fmt: skip
     return [
         ffmpeg,
-        *GLOBAL_OPTIONS,
-        *input_options(input_url),
+        *input_arguments(job, input_url),  # a thumbnails job is never a chunk: no seek
         "-i",
         input_url,
         "-filter_complex",
