@@ -32,6 +32,7 @@ from transcoder.command import (
 )
 from transcoder.contract import AudioRendition, SourceHints, ThumbnailsRendition, TranscodeJob
 from transcoder.ffmpeg_log import scan
+from transcoder.ffmpeg_process import redact
 from transcoder.playlist import (
     Segment,
     average_bitrate_bps,
@@ -39,7 +40,6 @@ from transcoder.playlist import (
     parse_media_playlist,
     peak_bitrate_bps,
 )
-from transcoder.runner import redact
 from transcoder.storage import content_type
 from transcoder.thumbnails import build_thumbnails_command
 
