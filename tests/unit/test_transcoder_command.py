@@ -32,7 +32,7 @@ from transcoder.command import (
 )
 from transcoder.contract import AudioRendition, SourceHints, ThumbnailsRendition, TranscodeJob
 from transcoder.ffmpeg_log import scan
-from transcoder.ffmpeg_process import redact
+from transcoder.ffmpeg_process import JobFailedError, MediaError, failure, redact
 from transcoder.playlist import (
     Segment,
     average_bitrate_bps,
@@ -770,3 +770,26 @@ def test_the_single_decode_builder_refuses_what_one_decode_cannot_do() -> None:
     )
     with pytest.raises(ValueError, match="another chunk"):
         build_single_decode_command([first, second], URL, [OUT / "a", OUT / "b"])
+
+
+def test_a_grouped_audio_rendition_keeps_its_own_filter_as_its_single_job_does() -> None:
+    job = grouped_job()
+    audio = job.members()[-1]
+    command = build_job_command(job, URL, OUT, audio_filters={audio.name: "loudnorm=I=-16"})
+
+    assert option(command, "-af") == "loudnorm=I=-16"  # an output option, not in the graph
+    assert "loudnorm" not in option(command, "-filter_complex")
+    own = outputs_of(
+        build_ffmpeg_command(audio, URL, OUT / audio.name, audio_filter="loudnorm=I=-16")
+    )
+    assert outputs_of(command)[-len(own) :] == own
+
+
+@pytest.mark.parametrize(("code", "error"), [(1, MediaError), (-9, JobFailedError)])
+def test_ffmpeg_refusing_the_input_is_told_apart_from_being_killed(
+    code: int, error: type[JobFailedError]
+) -> None:
+    raised = failure(code, "ffmpeg exited", ["[error] moov atom not found"])
+
+    assert type(raised) is error
+    assert raised.stderr_tail == ["[error] moov atom not found"]

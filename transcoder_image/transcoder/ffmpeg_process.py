@@ -44,6 +44,13 @@ class MediaError(JobFailedError):
         return "; ".join(_ADDRESS.sub("", line) for line in lines) if lines else str(self)
 
 
+def failure(returncode: int, message: str, stderr_tail: Sequence[str]) -> JobFailedError:
+    """The error of an FFmpeg run that exited with `returncode` (not 0). A negative code is
+    a signal (killed from outside), not FFmpeg's verdict on the input."""
+    error = MediaError if returncode > 0 else JobFailedError
+    return error(message, stderr_tail)
+
+
 @dataclass(frozen=True)
 class EncodeStats:
     wall_seconds: float
@@ -75,9 +82,9 @@ def run_ffmpeg(command: Sequence[str], log_path: Path) -> EncodeStats:
     tail = redact(summary.tail)
     if completed.returncode != 0:
         last = tail[-1] if tail else "no error output"
-        # A negative code is a signal (killed from outside), not FFmpeg's verdict on the input.
-        error = MediaError if completed.returncode > 0 else JobFailedError
-        raise error(f"ffmpeg exited with {completed.returncode}: {last}", tail)
+        raise failure(
+            completed.returncode, f"ffmpeg exited with {completed.returncode}: {last}", tail
+        )
     if summary.problems:
         log.warning(
             "ffmpeg reported problems",

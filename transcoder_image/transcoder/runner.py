@@ -47,7 +47,7 @@ from transcoder.ffmpeg_process import (
     STDERR_TAIL_LINES,
     EncodeStats,
     JobFailedError,
-    MediaError,
+    failure,
     redact,
     run_capturing,
     run_ffmpeg,
@@ -197,11 +197,7 @@ def prepare_thumbnails(
 def _ssims_by_rendition(members: Sequence[TranscodeJob], stats: EncodeStats) -> dict[str, float]:
     """Each video encoder prints its SSIM when FFmpeg closes it, in output order; matched
     to the video renditions only when there is exactly one figure per video rendition."""
-    videos = [
-        m.name
-        for m in members
-        if isinstance(m.rendition, VideoRendition) and reports_ssim(m.rendition)
-    ]
+    videos = [member.name for member in members if _measures_ssim(member)]
     if len(stats.ssims) != len(videos):
         return {}
     return dict(zip(videos, stats.ssims, strict=True))
@@ -232,10 +228,8 @@ def measure_loudness(
     completed = run_capturing(command)
     if completed.returncode != 0:
         tail = redact(completed.stderr.splitlines()[-STDERR_TAIL_LINES:])
-        error = MediaError if completed.returncode > 0 else JobFailedError
-        raise error(
-            f"measuring the loudness of {job.name} failed (exit {completed.returncode})", tail
-        )
+        message = f"measuring the loudness of {job.name} failed (exit {completed.returncode})"
+        raise failure(completed.returncode, message, tail)
     try:
         measured = loudness.parse_measurement(completed.stderr, completed.stdout)
     except ValueError as exc:
