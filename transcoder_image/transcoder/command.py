@@ -297,13 +297,19 @@ def video_options(
     )
 
 
-def _encoder_options(rendition: VideoRendition, gop: int, gop_seconds: float) -> list[str]:
-    rate_control = [
+def rate_control_options(rendition: VideoRendition) -> list[str]:
+    """Capped CRF, every encoder's: the quality target, held under the rung's maximum
+    bitrate with a buffer of twice that."""
+    return [
         "-preset", rendition.preset,
         "-crf", str(rendition.crf),
         "-maxrate", f"{rendition.max_bitrate_kbps}k",
         "-bufsize", f"{2 * rendition.max_bitrate_kbps}k",
     ]  # fmt: skip
+
+
+def _encoder_options(rendition: VideoRendition, gop: int, gop_seconds: float) -> list[str]:
+    rate_control = rate_control_options(rendition)
     if rendition.codec == "av1":
         return av1_encoder_options(rendition, gop)
     if rendition.codec == "hevc":
@@ -337,10 +343,7 @@ def av1_encoder_options(rendition: VideoRendition, gop: int) -> list[str]:
     params = [f"keyint={gop}", "scd=0", "irefresh-type=2"]
     return [
         "-c:v", "libsvtav1",
-        "-preset", rendition.preset,
-        "-crf", str(rendition.crf),
-        "-maxrate", f"{rendition.max_bitrate_kbps}k",  # with -crf: SVT-AV1's capped CRF
-        "-bufsize", f"{2 * rendition.max_bitrate_kbps}k",
+        *rate_control_options(rendition),  # -maxrate with -crf: SVT-AV1's capped CRF
         "-svtav1-params", ":".join(params),
     ]  # fmt: skip
 
