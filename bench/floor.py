@@ -3,8 +3,9 @@
 The command is the transcoder's own single-decode builder
 (`transcoder.command.build_single_decode_command`, what a grouped job runs), so any change
 to the encoder settings, segmenting or muxing reaches the floor too: each job's output
-arguments (everything after `-i SOURCE`) become one output of a single process, and each
-video job's `-vf` chain moves into a `-filter_complex` that splits the one decoded stream.
+arguments (what follows `-i SOURCE` in its own command) become one output of a single
+process, and each video job's filter chain runs in a `-filter_complex` that splits the one
+decoded stream.
 The same builder on a subset of jobs is the "balanced" plan's shared task.
 """
 
@@ -13,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from transcoder.command import CommandShapeError, build_single_decode_command
+from transcoder.command import build_single_decode_command
 from transcoder.contract import TranscodeJob
 
-__all__ = ["CommandShapeError", "decode_only_command", "single_decode_command"]
+__all__ = ["decode_only_command", "single_decode_command"]
 
 
 def single_decode_command(

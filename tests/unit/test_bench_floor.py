@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.floor import CommandShapeError, decode_only_command, single_decode_command
+from bench.floor import decode_only_command, single_decode_command
 from tests.unit.test_bench_models import LADDER_1080
 from transcoder.command import PLAYLIST_NAME, build_ffmpeg_command
 from transcoder.contract import TranscodeJob
@@ -82,15 +82,6 @@ def test_audio_alone_needs_no_filter_graph() -> None:
 def test_no_jobs_is_an_error() -> None:
     with pytest.raises(ValueError, match="no jobs"):
         single_decode_command([], SOURCE, OUT)
-
-
-def test_a_command_of_another_shape_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    def two_inputs(job: TranscodeJob, url: str, out: Path, *, ffmpeg: str) -> list[str]:
-        return [ffmpeg, "-i", url, "-i", url, str(out)]
-
-    monkeypatch.setattr("transcoder.command.build_ffmpeg_command", two_inputs)
-    with pytest.raises(CommandShapeError, match="one -i"):
-        single_decode_command(LADDER_1080, SOURCE, OUT)
 
 
 def test_decode_only_decodes_every_stream_into_nothing() -> None:

@@ -17,7 +17,8 @@ from lambdas.pipeline import failure
 from lambdas.pipeline.failure import StepError, describe_failure, ffmpeg_reason_key
 from transcoder.__main__ import EXIT_MEDIA, EXIT_TERMINATED
 from transcoder.contract import ChunkSpec, TranscodeJob
-from transcoder.runner import MediaError, failure_key
+from transcoder.ffmpeg_process import MediaError
+from transcoder.runner import failure_key
 
 ASL = Path(__file__).resolve().parents[2] / "stepfunctions" / "pipeline.asl.json"
 

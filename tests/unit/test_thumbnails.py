@@ -10,10 +10,19 @@ from typing import Any
 import pytest
 
 from transcoder.contract import SourceHints, ThumbnailsRendition, TranscodeJob
+from transcoder.ffmpeg_process import EncodeStats, JobFailedError
 from transcoder.thumbnails import (
+    CANDIDATE_PATTERN,
+    CANDIDATE_STATS_NAME,
+    POSTER_NAME,
+    PREVIEW_PATTERN,
+    STORYBOARD_IMAGE_NAME,
+    STORYBOARD_VTT_NAME,
+    TILE_TIMES_NAME,
     FrameStats,
     build_thumbnails_command,
     choose_poster,
+    collect,
     first_frames_at,
     parse_frame_metadata,
     poster_candidate_times,
@@ -228,3 +237,60 @@ def test_hour_long_videos_get_hour_timestamps() -> None:
 def test_a_storyboard_without_tiles_is_an_error() -> None:
     with pytest.raises(ValueError):
         storyboard_vtt([], spec())
+
+
+# --- collecting what the pass wrote -------------------------------------------------------
+
+TILES = "frame:0 pts:0 pts_time:0\nframe:1 pts:25 pts_time:1\nframe:2 pts:50 pts_time:2\n"
+STATS = EncodeStats(wall_seconds=1.23456, cpu_seconds=2.5, peak_memory_bytes=1000)
+
+
+def pass_output(tmp_path: Path, *, previews: int = 2) -> tuple[Path, Path]:
+    """What the FFmpeg pass leaves: frame logs and candidates in work, the rest in out."""
+    work, out = tmp_path, tmp_path / "out"
+    out.mkdir()
+    (work / TILE_TIMES_NAME).write_text(TILES)
+    (work / CANDIDATE_STATS_NAME).write_text(METADATA)
+    for index in range(1, 5):
+        (work / (CANDIDATE_PATTERN % index)).write_bytes(b"candidate %d" % index)
+    for index in range(1, previews + 1):
+        (out / (PREVIEW_PATTERN % index)).write_bytes(b"preview")
+    (out / STORYBOARD_IMAGE_NAME).write_bytes(b"sheet")
+    return work, out
+
+
+def test_collect_makes_the_best_candidate_the_poster_and_the_tiles_the_cues(
+    tmp_path: Path,
+) -> None:
+    work, out = pass_output(tmp_path)
+    rendition = spec(columns=3, rows=1, duration_seconds=3.0)
+
+    names, result = collect(job(rendition), rendition, out, work, STATS)
+
+    # candidate 2 (0-based) has the widest spread: image2 numbered it 3
+    assert (out / POSTER_NAME).read_bytes() == b"candidate 3"
+    assert result.poster_time_seconds == 1.4
+    assert names == [
+        POSTER_NAME,
+        "preview_01.jpg",
+        "preview_02.jpg",
+        "storyboard.jpg",
+        "storyboard.vtt",
+    ]
+    assert (out / STORYBOARD_VTT_NAME).read_text() == storyboard_vtt([0, 1, 2], rendition)
+    assert result.tile_count == 3
+    assert result.poster_key == "v1/thumbs/poster.jpg"
+    assert result.preview_keys == ["v1/thumbs/preview_01.jpg", "v1/thumbs/preview_02.jpg"]
+    assert result.output_bytes == sum((out / name).stat().st_size for name in names)
+    assert (result.encode_wall_seconds, result.peak_memory_bytes) == (1.235, 1000)
+
+
+def test_collect_fails_the_job_when_the_pass_left_something_out(tmp_path: Path) -> None:
+    work, out = pass_output(tmp_path)
+    (out / STORYBOARD_IMAGE_NAME).unlink()
+    with pytest.raises(JobFailedError, match=r"storyboard\.jpg"):
+        collect(job(), spec(), out, work, STATS)
+
+    (work / TILE_TIMES_NAME).unlink()
+    with pytest.raises(JobFailedError, match="no storyboard tiles"):
+        collect(job(), spec(), out, work, STATS)

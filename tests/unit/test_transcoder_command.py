@@ -32,6 +32,7 @@ from transcoder.command import (
 )
 from transcoder.contract import AudioRendition, SourceHints, ThumbnailsRendition, TranscodeJob
 from transcoder.ffmpeg_log import scan
+from transcoder.ffmpeg_process import JobFailedError, MediaError, failure, redact
 from transcoder.playlist import (
     Segment,
     average_bitrate_bps,
@@ -39,7 +40,6 @@ from transcoder.playlist import (
     parse_media_playlist,
     peak_bitrate_bps,
 )
-from transcoder.runner import redact
 from transcoder.storage import content_type
 from transcoder.thumbnails import build_thumbnails_command
 
@@ -749,10 +749,47 @@ def own_audio_map() -> str:
     return after[after.index("-map") + 1]
 
 
-def test_the_single_decode_builder_refuses_what_it_cannot_take_apart() -> None:
+def test_the_single_decode_builder_refuses_what_one_decode_cannot_do() -> None:
     with pytest.raises(ValueError, match="no jobs"):
         build_single_decode_command([], URL, [])
     with pytest.raises(ValueError, match="a group"):
         build_single_decode_command([grouped_job()], URL, [OUT])
     with pytest.raises(ValueError, match="output directories"):
         build_single_decode_command([video_job()], URL, [])
+    first, second = (
+        video_job(
+            chunk={
+                "index": i,
+                "count": 2,
+                "start_seconds": 8.0 * i,
+                "duration_seconds": 8.0,
+                "first_segment_number": 2 * i,
+            }
+        )
+        for i in (0, 1)
+    )
+    with pytest.raises(ValueError, match="another chunk"):
+        build_single_decode_command([first, second], URL, [OUT / "a", OUT / "b"])
+
+
+def test_a_grouped_audio_rendition_keeps_its_own_filter_as_its_single_job_does() -> None:
+    job = grouped_job()
+    audio = job.members()[-1]
+    command = build_job_command(job, URL, OUT, audio_filters={audio.name: "loudnorm=I=-16"})
+
+    assert option(command, "-af") == "loudnorm=I=-16"  # an output option, not in the graph
+    assert "loudnorm" not in option(command, "-filter_complex")
+    own = outputs_of(
+        build_ffmpeg_command(audio, URL, OUT / audio.name, audio_filter="loudnorm=I=-16")
+    )
+    assert outputs_of(command)[-len(own) :] == own
+
+
+@pytest.mark.parametrize(("code", "error"), [(1, MediaError), (-9, JobFailedError)])
+def test_ffmpeg_refusing_the_input_is_told_apart_from_being_killed(
+    code: int, error: type[JobFailedError]
+) -> None:
+    raised = failure(code, "ffmpeg exited", ["[error] moov atom not found"])
+
+    assert type(raised) is error
+    assert raised.stderr_tail == ["[error] moov atom not found"]

@@ -13,7 +13,8 @@ from pydantic import ValidationError
 
 from transcoder.command import UnsupportedJobError
 from transcoder.contract import JOB_ENV_VAR, TranscodeJob
-from transcoder.runner import JobFailedError, MediaError, failure_key, run_job
+from transcoder.ffmpeg_process import JobFailedError, MediaError
+from transcoder.runner import failure_key, run_job
 from transcoder.settings import Settings
 from transcoder.storage import MediaStore, make_s3_client
 

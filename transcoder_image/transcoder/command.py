@@ -4,13 +4,20 @@ A video or audio job becomes one FFmpeg process that reads the source once (over
 byte ranges from a presigned URL) and writes one CMAF/fMP4 HLS rendition: `index.m3u8`,
 `init.mp4` and `seg_NNNNN.m4s` in `out_dir`. A grouped job (several renditions) becomes
 one FFmpeg process that decodes the source once and writes each rendition as its own
-output, with the very arguments its single job would have (`build_single_decode_command`).
+output (`build_single_decode_command`).
+
+Both builders assemble the same pieces: `input_arguments` (before `-i`), each rendition's
+`OutputParts` (`video_options`, `audio_options`: the stream it maps, its filter chain, its
+encoder options) and `output_arguments` (chunk, timestamps, HLS muxer). A single job puts
+its video chain in `-vf`; a grouped job puts each video chain in one `-filter_complex`
+behind a `split` of the one decoded stream. Nothing is parsed back out of an argument list.
 (The thumbnails job's command is in `transcoder.thumbnails`.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -73,6 +80,29 @@ class UnsupportedJobError(ValueError):
     """The job is well-formed JSON but cannot be encoded as asked."""
 
 
+@dataclass(frozen=True)
+class OutputParts:
+    """One rendition's output in the pieces both builders assemble."""
+
+    stream: str  # the input stream `-map` selects: "0:V:0", "0:a:1"
+    excluded: tuple[str, ...]  # the stream kinds the output leaves out ("-an", "-sn", ...)
+    filter_option: str  # where a single output's chain goes: "-vf" or "-af"
+    filters: str  # the filter chain; "" for none
+    encoder: tuple[str, ...]  # codec, rate control, GOP, colour tags
+
+    def arguments(self, graph_output: str | None = None) -> list[str]:
+        """The output's own arguments. With `graph_output`, a `-filter_complex` label that
+        already carries this output's filters, the output maps that label instead."""
+        if graph_output is not None:
+            return ["-map", f"[{graph_output}]", *self.excluded, *self.encoder]
+        chain = [self.filter_option, self.filters] if self.filters else []
+        return ["-map", self.stream, *self.excluded, *chain, *self.encoder]
+
+
+# The first video stream that is not cover art.
+VIDEO_STREAM = "0:V:0"
+
+
 def build_ffmpeg_command(
     job: TranscodeJob,
     input_url: str,
@@ -83,24 +113,41 @@ def build_ffmpeg_command(
 ) -> list[str]:
     """The whole FFmpeg argument list that encodes `job` from `input_url` into `out_dir`;
     `audio_filter` (an audio job's loudness pass, `transcoder.loudness`) goes in as `-af`."""
+    parts = rendition_parts(job, audio_filter)
+    return [
+        ffmpeg,
+        *input_arguments(job, input_url),
+        "-i",
+        input_url,
+        *output_arguments(job, out_dir, parts),
+    ]
+
+
+def rendition_parts(job: TranscodeJob, audio_filter: str | None = None) -> OutputParts:
+    """The single job's map, filter and encoder pieces."""
     rendition = job.rendition
     if isinstance(rendition, VideoRendition):
         _check_segments_hold_whole_gops(job)
-        encode = video_options(rendition, job.gop_seconds, job.source)
-    elif isinstance(rendition, AudioRendition):
-        encode = audio_options(rendition, job.source, audio_filter)
-    else:
-        raise UnsupportedJobError(f"a {rendition.kind} job is not an HLS rendition")
+        return video_options(rendition, job.gop_seconds, job.source)
+    if isinstance(rendition, AudioRendition):
+        return audio_options(rendition, job.source, audio_filter)
+    raise UnsupportedJobError(f"a {rendition.kind} job is not an HLS rendition")
+
+
+def input_arguments(job: TranscodeJob, input_url: str) -> list[str]:
+    """Everything before `-i URL`: global options, what FFmpeg may open, the chunk's seek."""
+    return [*GLOBAL_OPTIONS, *input_options(input_url), *chunk_input_options(job.chunk)]
+
+
+def output_arguments(
+    job: TranscodeJob, out_dir: Path, parts: OutputParts, *, graph_output: str | None = None
+) -> list[str]:
+    """One rendition's output: its parts, the chunk's length, no metadata, its place on the
+    media timeline and the HLS muxer into `out_dir`."""
     chunk = job.chunk
     start, first_segment = (chunk.start_seconds, chunk.first_segment_number) if chunk else (0, 0)
     return [
-        ffmpeg,
-        *GLOBAL_OPTIONS,
-        *input_options(input_url),
-        *chunk_input_options(chunk),
-        "-i",
-        input_url,
-        *encode,
+        *parts.arguments(graph_output),
         *chunk_output_options(chunk),
         "-map_metadata", "-1",
         "-map_chapters", "-1",
@@ -127,10 +174,6 @@ def chunk_output_options(chunk: ChunkSpec | None) -> list[str]:
 
 def _seconds(value: float) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".")
-
-
-class CommandShapeError(ValueError):
-    """The per-job command no longer has the shape the single-decode builder takes apart."""
 
 
 def build_job_command(
@@ -169,65 +212,42 @@ def build_single_decode_command(
     """One FFmpeg process that decodes `input_url` once and writes every (single) job's
     rendition into its own `out_dirs` entry.
 
-    Built from each job's own `build_ffmpeg_command`: the arguments after `-i URL` become
-    one output each; a video job's `-vf` chain moves into a `-filter_complex` behind a
-    `split` of the one decoded stream, and its `-map` points at that chain's output. So
-    encoder settings, GOP, segmenting, timestamp offset and muxer options are the single
-    job's, output for output.
+    Each output is its single job's (`output_arguments` of its `rendition_parts`), except
+    that a video job's filter chain runs in a `-filter_complex` behind a `split` of the one
+    decoded stream, and its `-map` takes that chain's output. So encoder settings, GOP,
+    segmenting, timestamp offset and muxer options are the single job's, output for output.
     """
     if not jobs:
         raise ValueError("no jobs")
     if len(out_dirs) != len(jobs):
         raise ValueError(f"{len(jobs)} jobs but {len(out_dirs)} output directories")
-    head: list[str] | None = None
     outputs: list[str] = []
     chains: list[str] = []
-    video_streams: set[str] = set()
     for job, out_dir in zip(jobs, out_dirs, strict=True):
         if job.group:
             raise ValueError(f"job {job.name} is a group: pass its members()")
-        audio_filter = (audio_filters or {}).get(job.name)
-        extra = {"audio_filter": audio_filter} if audio_filter else {}
-        command = build_ffmpeg_command(job, input_url, out_dir, ffmpeg=ffmpeg, **extra)
-        before, _, after = _split_command(command)
-        head = head or before
+        if job.chunk != jobs[0].chunk:
+            raise ValueError(f"job {job.name} is another chunk: one decode reads one time range")
+        parts = rendition_parts(job, (audio_filters or {}).get(job.name))
+        label = None
         if isinstance(job.rendition, VideoRendition):
             label = f"v{len(chains)}"
-            chains.append(_take_option(after, "-vf"))
-            mapped = after.index("-map") + 1
-            if not after[mapped].lower().startswith("0:v"):
-                raise CommandShapeError(f"video job maps {after[mapped]}, not the video")
-            video_streams.add(after[mapped])
-            after[mapped] = f"[{label}]"
-        outputs += after
-    assert head is not None
-    if len(video_streams) > 1:
-        raise CommandShapeError(f"video jobs map different streams: {sorted(video_streams)}")
+            chains.append(parts.filters)
+        outputs += output_arguments(job, out_dir, parts, graph_output=label)
     graph = []
     if chains:
         splits = "".join(f"[s{index}]" for index in range(len(chains)))
-        graph.append(f"[{video_streams.pop()}]split={len(chains)}{splits}")
+        graph.append(f"[{VIDEO_STREAM}]split={len(chains)}{splits}")
         graph += [f"[s{index}]{chain}[v{index}]" for index, chain in enumerate(chains)]
     filter_args = ["-filter_complex", ";".join(graph)] if graph else []
-    return [ffmpeg, *head, "-i", input_url, *filter_args, *outputs]
-
-
-def _split_command(command: Sequence[str]) -> tuple[list[str], str, list[str]]:
-    """(arguments before the input, the input, the output arguments after it)."""
-    if command.count("-i") != 1:
-        raise CommandShapeError(f"expected one -i in {list(command)}")
-    at = command.index("-i")
-    return list(command[1:at]), command[at + 1], list(command[at + 2 :])
-
-
-def _take_option(arguments: list[str], option: str) -> str:
-    """Removes `option VALUE` (exactly once) from `arguments` and returns VALUE."""
-    if arguments.count(option) != 1:
-        raise CommandShapeError(f"expected one {option} in {arguments}")
-    at = arguments.index(option)
-    value = arguments[at + 1]
-    del arguments[at : at + 2]
-    return value
+    return [
+        ffmpeg,
+        *input_arguments(jobs[0], input_url),
+        "-i",
+        input_url,
+        *filter_args,
+        *outputs,
+    ]
 
 
 def input_options(input_url: str) -> list[str]:
@@ -251,7 +271,7 @@ def input_safety_options(url: str) -> list[str]:
 
 def video_options(
     rendition: VideoRendition, gop_seconds: float, source: SourceHints | None = None
-) -> list[str]:
+) -> OutputParts:
     source = source or SourceHints()
     gop = gop_frames(gop_seconds, rendition.frame_rate)
     filters = [
@@ -261,25 +281,35 @@ def video_options(
         "setsar=1",
         "format=yuv420p",  # 8-bit 4:2:0, what every player decodes
     ]
-    return [
-        "-map", "0:V:0",  # the first video stream that is not cover art
-        "-an", "-sn", "-dn",
-        "-vf", ",".join(filters),
+    encoder = [
         "-fps_mode", "cfr",  # variable-rate sources come out at a constant rate
         *(_encoder_options(rendition, gop, gop_seconds)),
         *(SDR_BT709_TAGS if source.transfer != "sdr" else ()),
         # Keyframes at the same instants in every rung: fixed GOP, no scene cuts.
         "-force_key_frames", f"expr:gte(t,n_forced*{gop_seconds:g})",
     ]  # fmt: skip
+    return OutputParts(
+        stream=VIDEO_STREAM,
+        excluded=("-an", "-sn", "-dn"),
+        filter_option="-vf",
+        filters=",".join(filters),
+        encoder=tuple(encoder),
+    )
 
 
-def _encoder_options(rendition: VideoRendition, gop: int, gop_seconds: float) -> list[str]:
-    rate_control = [
+def rate_control_options(rendition: VideoRendition) -> list[str]:
+    """Capped CRF, every encoder's: the quality target, held under the rung's maximum
+    bitrate with a buffer of twice that."""
+    return [
         "-preset", rendition.preset,
         "-crf", str(rendition.crf),
         "-maxrate", f"{rendition.max_bitrate_kbps}k",
         "-bufsize", f"{2 * rendition.max_bitrate_kbps}k",
     ]  # fmt: skip
+
+
+def _encoder_options(rendition: VideoRendition, gop: int, gop_seconds: float) -> list[str]:
+    rate_control = rate_control_options(rendition)
     if rendition.codec == "av1":
         return av1_encoder_options(rendition, gop)
     if rendition.codec == "hevc":
@@ -313,10 +343,7 @@ def av1_encoder_options(rendition: VideoRendition, gop: int) -> list[str]:
     params = [f"keyint={gop}", "scd=0", "irefresh-type=2"]
     return [
         "-c:v", "libsvtav1",
-        "-preset", rendition.preset,
-        "-crf", str(rendition.crf),
-        "-maxrate", f"{rendition.max_bitrate_kbps}k",  # with -crf: SVT-AV1's capped CRF
-        "-bufsize", f"{2 * rendition.max_bitrate_kbps}k",
+        *rate_control_options(rendition),  # -maxrate with -crf: SVT-AV1's capped CRF
         "-svtav1-params", ":".join(params),
     ]  # fmt: skip
 
@@ -362,16 +389,20 @@ def picture_filters(
 
 def audio_options(
     rendition: AudioRendition, source: SourceHints | None = None, audio_filter: str | None = None
-) -> list[str]:
-    return [
-        "-map", f"0:a:{audio_stream(rendition, source)}",
-        "-vn", "-sn", "-dn",
-        *(["-af", audio_filter] if audio_filter else []),
+) -> OutputParts:
+    encoder = (
         "-c:a", "aac",
         "-b:a", f"{rendition.bitrate_kbps}k",
         "-ac", str(rendition.channels),
         "-ar", str(rendition.sample_rate),
-    ]  # fmt: skip
+    )  # fmt: skip
+    return OutputParts(
+        stream=f"0:a:{audio_stream(rendition, source)}",
+        excluded=("-vn", "-sn", "-dn"),
+        filter_option="-af",
+        filters=audio_filter or "",
+        encoder=encoder,
+    )
 
 
 def audio_stream(rendition: AudioRendition, source: SourceHints | None = None) -> int:

@@ -1,7 +1,9 @@
-"""One job from start to finish: encode, measure, upload the media, then the result.
+"""One job from start to finish: encode, check and measure, upload the media, then the results.
 
-The result JSON is written last, and only when everything before it worked: its
-presence is what tells the rest of the pipeline that the rendition is complete.
+Every job takes the same path (`run_job`): one FFmpeg process (`Encoding`), then each of
+its outputs checked and measured (`Output`), every output's media uploaded, and only then
+the results. The result JSON is written last, and only when everything before it worked:
+its presence is what tells the rest of the pipeline that the rendition is complete.
 
 A grouped job runs one FFmpeg process for all its renditions and then writes one result
 per rendition, each as its single job would; the encode wall, CPU and peak memory in
@@ -14,13 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
-import resource
-import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -46,7 +43,15 @@ from transcoder.contract import (
     VideoRendition,
     result_key,
 )
-from transcoder.ffmpeg_log import LogSummary, scan
+from transcoder.ffmpeg_process import (
+    STDERR_TAIL_LINES,
+    EncodeStats,
+    JobFailedError,
+    failure,
+    redact,
+    run_capturing,
+    run_ffmpeg,
+)
 from transcoder.playlist import (
     MediaPlaylist,
     average_bitrate_bps,
@@ -55,186 +60,147 @@ from transcoder.playlist import (
     peak_bitrate_bps,
 )
 from transcoder.settings import Settings
-from transcoder.storage import MediaStore, content_type
+from transcoder.storage import MediaStore, content_type, output_key
 
 log = logging.getLogger(__name__)
 
-STDERR_TAIL_LINES = 50
 _UPLOAD_THREADS = 8
-_MAXRSS_BYTES = 1 if sys.platform == "darwin" else 1024  # Linux reports KiB
-# A query string can carry a credential (a presigned URL's does): keep it out of the logs.
-_URL_QUERY = re.compile(r"(https?://[^\s?'\"]*)\?[^\s'\":]*")
-_ERROR_LEVEL = re.compile(r"\[(error|fatal|panic)\]")
-_ADDRESS = re.compile(r" @ 0x[0-9a-f]+")
-
-
-class JobFailedError(Exception):
-    """The job did not produce a complete rendition; no result was written."""
-
-    def __init__(self, message: str, stderr_tail: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.stderr_tail = list(stderr_tail)
-
-
-class MediaError(JobFailedError):
-    """FFmpeg itself refused this input: another attempt would fail the same way."""
-
-    @property
-    def reason(self) -> str:
-        """FFmpeg's last two errors (the cause, then its consequence), without addresses."""
-        errors = [line for line in self.stderr_tail if _ERROR_LEVEL.search(line)]
-        lines = errors[-2:] or self.stderr_tail[-1:]
-        return "; ".join(_ADDRESS.sub("", line) for line in lines) if lines else str(self)
 
 
 @dataclass(frozen=True)
-class EncodeStats:
-    wall_seconds: float
-    cpu_seconds: float  # user + system of the child processes
-    peak_memory_bytes: int
-    ssim: float | None = None  # what the video encoder measured, if it did
-    ssims: tuple[float, ...] = ()  # every encoder's, in the log's order (a grouped job)
-    loudnorm_modes: tuple[str, ...] = ()  # what each loudnorm applied, in the log's order
+class Output:
+    """One rendition (or the thumbnails) a job wrote, checked and measured."""
+
+    job: TranscodeJob  # the single job it is the output of (a group's member)
+    out_dir: Path
+    uploads: tuple[list[str], ...]  # batches of file names, each uploaded after the last
+    result: JobResult | ThumbnailsResult
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """A job's one FFmpeg process, and how to collect the outputs it wrote."""
+
+    description: str  # what the log says it does
+    command: list[str]
+    collect: Callable[[EncodeStats], list[Output]]
 
 
 def run_job(
     job: TranscodeJob, settings: Settings, store: MediaStore
-) -> JobResult | ThumbnailsResult | list[JobResult]:
-    if isinstance(job.rendition, ThumbnailsRendition):
-        return run_thumbnails_job(job, job.rendition, settings, store)
-    if job.group:
-        return run_group_job(job, settings, store)
-    return run_rendition_job(job, settings, store)
-
-
-def run_rendition_job(job: TranscodeJob, settings: Settings, store: MediaStore) -> JobResult:
+) -> JobResult | ThumbnailsResult | list[JobResult | ThumbnailsResult]:
+    """A grouped job's results as a list, one per member; any other job's result."""
     with (
         tempfile.TemporaryDirectory(prefix="streamforge-", dir=settings.work_dir) as tmp,
         store.serve_source(job.source_key, job.source_version) as source_url,
     ):
         work_dir = Path(tmp)
-        out_dir = work_dir / "out"
-        out_dir.mkdir()
-        plans = plan_loudness([job], source_url, settings)
-        command = build_job_command(
-            job, source_url, out_dir, ffmpeg=settings.ffmpeg_binary, audio_filters=filters(plans)
+        spec = job.rendition
+        encoding = (
+            prepare_thumbnails(job, spec, source_url, work_dir, settings)
+            if isinstance(spec, ThumbnailsRendition)
+            else prepare_renditions(job, source_url, work_dir, settings)
         )
         log.info(
-            "encoding %s of %s",
-            job.label,
-            job.video_id,
-            extra={"fields": {**_source_fields(job), "command": redact(command)}},
+            "%s",
+            encoding.description,
+            extra={"fields": {**_source_fields(job), "command": redact(encoding.command)}},
         )
-        stats = run_ffmpeg(command, work_dir / "ffmpeg.log")
-        playlist = read_playlist(out_dir)
-        stream = probe_output(settings.ffprobe_binary, out_dir, playlist)
-        result = measure(job, out_dir, playlist, stream, stats)
-        result = with_audio_facts(
-            job, result, out_dir, playlist, plans=plans, stats=stats, settings=settings
-        )
-        publish(store, job, out_dir, playlist)
-        store.put_json(
-            result_key(job.video_id, job.name, job.chunk), result.model_dump_json(), made_by(job)
-        )
-        return result
+        outputs = encoding.collect(run_ffmpeg(encoding.command, work_dir / "ffmpeg.log"))
+        for output in outputs:
+            for names in output.uploads:
+                upload_files(store, output.job, output.out_dir, names)
+        # The results last, once every output's media is up.
+        for output in outputs:
+            key = result_key(output.job.video_id, output.job.name, output.job.chunk)
+            store.put_json(key, output.result.model_dump_json(), made_by(job))
+    results = [output.result for output in outputs]
+    return results if job.group else results[0]
 
 
-def run_group_job(job: TranscodeJob, settings: Settings, store: MediaStore) -> list[JobResult]:
-    """One decode, every rendition of the group; one result per rendition, written only
-    after every rendition's media is checked and uploaded."""
+def prepare_renditions(
+    job: TranscodeJob, source_url: str, work_dir: Path, settings: Settings
+) -> Encoding:
+    """A single job's rendition into `out`; a grouped job's, from one decode, each into
+    `out/NAME`. The encode wall, CPU and peak memory are the one process's, in every result."""
     members = job.members()
-    with (
-        tempfile.TemporaryDirectory(prefix="streamforge-", dir=settings.work_dir) as tmp,
-        store.serve_source(job.source_key, job.source_version) as source_url,
-    ):
-        work_dir = Path(tmp)
-        out_root = work_dir / "out"
-        for member in members:
-            (out_root / member.name).mkdir(parents=True)
-        plans = plan_loudness(members, source_url, settings)
-        command = build_job_command(
-            job, source_url, out_root, ffmpeg=settings.ffmpeg_binary, audio_filters=filters(plans)
-        )
-        log.info(
-            "encoding %s of %s in one process",
-            job.label,
-            job.video_id,
-            extra={"fields": {**_source_fields(job), "command": redact(command)}},
-        )
-        stats = run_ffmpeg(command, work_dir / "ffmpeg.log")
-        ssims = _group_ssims(members, stats)
-        outputs = []
-        for member in members:
-            out_dir = out_root / member.name
-            playlist = read_playlist(out_dir)
-            stream = probe_output(settings.ffprobe_binary, out_dir, playlist)
-            member_stats = replace(stats, ssim=ssims.get(member.name))
-            result = measure(member, out_dir, playlist, stream, member_stats)
-            result = with_audio_facts(
-                member, result, out_dir, playlist, plans=plans, stats=stats, settings=settings
+    out_root = work_dir / "out"
+    out_dirs = [out_root / member.name if job.group else out_root for member in members]
+    for out_dir in out_dirs:
+        out_dir.mkdir(parents=True)
+    plans = plan_loudness(members, source_url, settings)
+    command = build_job_command(
+        job, source_url, out_root, ffmpeg=settings.ffmpeg_binary, audio_filters=filters(plans)
+    )
+
+    def collect(stats: EncodeStats) -> list[Output]:
+        ssims = _ssims_by_rendition(members, stats)
+        return [
+            collect_rendition(
+                member,
+                out_dir,
+                replace(stats, ssim=ssims.get(member.name)),
+                plans=plans,
+                settings=settings,
             )
-            outputs.append((member, out_dir, playlist, result))
-        for member, out_dir, playlist, _ in outputs:
-            publish(store, member, out_dir, playlist)
-        # The results last, once every rendition's media is up.
-        for member, _, _, result in outputs:
-            key = result_key(member.video_id, member.name, member.chunk)
-            store.put_json(key, result.model_dump_json(), made_by(job))
-        return [result for *_, result in outputs]
+            for member, out_dir in zip(members, out_dirs, strict=True)
+        ]
+
+    together = " in one process" if job.group else ""
+    return Encoding(f"encoding {job.label} of {job.video_id}{together}", command, collect)
 
 
-def _group_ssims(members: Sequence[TranscodeJob], stats: EncodeStats) -> dict[str, float]:
+def collect_rendition(
+    job: TranscodeJob,
+    out_dir: Path,
+    stats: EncodeStats,
+    *,
+    plans: dict[str, loudness.LoudnessPlan],
+    settings: Settings,
+) -> Output:
+    """The rendition's playlist and files checked, its stream probed, its result measured.
+
+    Its media goes up first, then its playlist: whoever can read the playlist can fetch all
+    it names. A chunk's init segment is byte-identical in every chunk of its rung (`-hls_
+    segment_options movflags=+frag_discont`), so each chunk may write it; its playlist lists
+    only its own segments and is not published: the rung's playlist is the finaliser's."""
+    playlist = read_playlist(out_dir)
+    stream = probe_output(settings.ffprobe_binary, out_dir, playlist)
+    result = measure(job, out_dir, playlist, stream, stats)
+    result = with_audio_facts(
+        job, result, out_dir, playlist, plans=plans, stats=stats, settings=settings
+    )
+    playlist_upload = [[PLAYLIST_NAME]] if job.chunk is None else []
+    return Output(job, out_dir, (_media_files(playlist), *playlist_upload), result)
+
+
+def prepare_thumbnails(
+    job: TranscodeJob,
+    spec: ThumbnailsRendition,
+    source_url: str,
+    work_dir: Path,
+    settings: Settings,
+) -> Encoding:
+    out_dir = work_dir / "out"
+    out_dir.mkdir()
+    command = thumbnails.build_thumbnails_command(
+        job, source_url, out_dir, work_dir, ffmpeg=settings.ffmpeg_binary
+    )
+
+    def collect(stats: EncodeStats) -> list[Output]:
+        names, result = thumbnails.collect(job, spec, out_dir, work_dir, stats)
+        return [Output(job, out_dir, (names,), result)]
+
+    return Encoding(f"making thumbnails of {job.video_id}", command, collect)
+
+
+def _ssims_by_rendition(members: Sequence[TranscodeJob], stats: EncodeStats) -> dict[str, float]:
     """Each video encoder prints its SSIM when FFmpeg closes it, in output order; matched
     to the video renditions only when there is exactly one figure per video rendition."""
-    videos = [
-        m.name
-        for m in members
-        if isinstance(m.rendition, VideoRendition) and reports_ssim(m.rendition)
-    ]
+    videos = [member.name for member in members if _measures_ssim(member)]
     if len(stats.ssims) != len(videos):
         return {}
     return dict(zip(videos, stats.ssims, strict=True))
-
-
-def run_ffmpeg(command: Sequence[str], log_path: Path) -> EncodeStats:
-    """Run FFmpeg to completion with its stderr in a file (never buffered in memory)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.monotonic()
-    with log_path.open("wb") as stderr:
-        try:
-            completed = subprocess.run(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-                check=False,
-            )
-        except OSError as exc:
-            raise JobFailedError(f"cannot run {command[0]}: {exc}") from exc
-    wall = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    summary = _read_log(log_path)
-    tail = redact(summary.tail)
-    if completed.returncode != 0:
-        last = tail[-1] if tail else "no error output"
-        # A negative code is a signal (killed from outside), not FFmpeg's verdict on the input.
-        error = MediaError if completed.returncode > 0 else JobFailedError
-        raise error(f"ffmpeg exited with {completed.returncode}: {last}", tail)
-    if summary.problems:
-        log.warning(
-            "ffmpeg reported problems",
-            extra={"fields": {"stderr_tail": redact(list(summary.problems))}},
-        )
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    # ru_maxrss of RUSAGE_CHILDREN is the largest child so far; FFmpeg is the first.
-    return EncodeStats(
-        wall,
-        cpu,
-        after.ru_maxrss * _MAXRSS_BYTES,
-        summary.ssim,
-        tuple(summary.ssims),
-        tuple(summary.loudnorm_modes),
-    )
 
 
 def plan_loudness(
@@ -259,13 +225,11 @@ def measure_loudness(
         audio_stream(rendition, job.source),
         rendition.loudness,
     )
-    completed = _run_capturing(command)
+    completed = run_capturing(command)
     if completed.returncode != 0:
         tail = redact(completed.stderr.splitlines()[-STDERR_TAIL_LINES:])
-        error = MediaError if completed.returncode > 0 else JobFailedError
-        raise error(
-            f"measuring the loudness of {job.name} failed (exit {completed.returncode})", tail
-        )
+        message = f"measuring the loudness of {job.name} failed (exit {completed.returncode})"
+        raise failure(completed.returncode, message, tail)
     try:
         measured = loudness.parse_measurement(completed.stderr, completed.stdout)
     except ValueError as exc:
@@ -325,25 +289,11 @@ def output_loudness(
 ) -> tuple[float | None, float | None]:
     """The rendition's integrated loudness and true peak, decoded from its own files."""
     files = [out_dir / name for name in _media_files(playlist)]
-    completed = _run_capturing(loudness.ebur128_command(ffmpeg, loudness.measure_target(files)))
+    completed = run_capturing(loudness.ebur128_command(ffmpeg, loudness.measure_target(files)))
     if completed.returncode != 0:
         log.warning("ebur128 could not measure the output (exit %s)", completed.returncode)
         return None, None
     return loudness.parse_ebur128(completed.stderr)
-
-
-def _run_capturing(command: Sequence[str]) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(
-            command, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
-        )
-    except OSError as exc:
-        raise JobFailedError(f"cannot run {command[0]}: {exc}") from exc
-
-
-def _read_log(path: Path) -> LogSummary:
-    with path.open(encoding="utf-8", errors="replace") as lines:
-        return scan(lines, STDERR_TAIL_LINES)
 
 
 def read_playlist(out_dir: Path) -> MediaPlaylist:
@@ -369,11 +319,7 @@ def read_playlist(out_dir: Path) -> MediaPlaylist:
 def probe_output(ffprobe: str, out_dir: Path, playlist: MediaPlaylist) -> dict[str, Any]:
     """ffprobe's description of the output's only stream (init segment + first segment)."""
     files = [out_dir / name for name in _media_files(playlist)[:2]]
-    command = build_probe_command(concat_target(files), ffprobe=ffprobe)
-    try:
-        completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    except OSError as exc:
-        raise JobFailedError(f"cannot run {ffprobe}: {exc}") from exc
+    completed = run_capturing(build_probe_command(concat_target(files), ffprobe=ffprobe))
     if completed.returncode != 0:
         tail = completed.stderr.splitlines()[-STDERR_TAIL_LINES:]
         raise JobFailedError(
@@ -450,16 +396,6 @@ def _ssim(value: float | None) -> float | None:
     return round(value, 6)
 
 
-def publish(store: MediaStore, job: TranscodeJob, out_dir: Path, playlist: MediaPlaylist) -> None:
-    """A chunk's init segment is byte-identical in every chunk of its rung (`-hls_segment_
-    options movflags=+frag_discont`), so each chunk may write it; its playlist lists only
-    its own segments, so the rung's playlist is the finaliser's, from every chunk's result."""
-    upload_files(store, job, out_dir, _media_files(playlist))
-    if job.chunk is None:
-        # The playlist after its segments: whoever can read it can fetch all it names.
-        upload_files(store, job, out_dir, [PLAYLIST_NAME])
-
-
 def upload_files(store: MediaStore, job: TranscodeJob, out_dir: Path, names: list[str]) -> None:
     kind = job.rendition.kind
 
@@ -470,77 +406,8 @@ def upload_files(store: MediaStore, job: TranscodeJob, out_dir: Path, names: lis
         list(pool.map(upload, names))  # re-raises the first failure
 
 
-def run_thumbnails_job(
-    job: TranscodeJob, spec: ThumbnailsRendition, settings: Settings, store: MediaStore
-) -> ThumbnailsResult:
-    with (
-        tempfile.TemporaryDirectory(prefix="streamforge-", dir=settings.work_dir) as tmp,
-        store.serve_source(job.source_key, job.source_version) as source_url,
-    ):
-        work_dir = Path(tmp)
-        out_dir = work_dir / "out"
-        out_dir.mkdir()
-        command = thumbnails.build_thumbnails_command(
-            job, source_url, out_dir, work_dir, ffmpeg=settings.ffmpeg_binary
-        )
-        log.info(
-            "making thumbnails of %s",
-            job.video_id,
-            extra={"fields": {**_source_fields(job), "command": redact(command)}},
-        )
-        stats = run_ffmpeg(command, work_dir / "ffmpeg.log")
-        tiles = _frames(work_dir / thumbnails.TILE_TIMES_NAME)[: spec.columns * spec.rows]
-        candidates = _frames(work_dir / thumbnails.CANDIDATE_STATS_NAME)
-        if not tiles or not candidates:
-            raise JobFailedError("ffmpeg wrote no storyboard tiles or poster candidates")
-        chosen = thumbnails.choose_poster(candidates)
-        poster = work_dir / (thumbnails.CANDIDATE_PATTERN % (chosen + 1))  # image2 counts from 1
-        if not poster.is_file():
-            raise JobFailedError(f"ffmpeg did not write the chosen poster {poster.name}")
-        poster.replace(out_dir / thumbnails.POSTER_NAME)
-        (out_dir / thumbnails.STORYBOARD_VTT_NAME).write_text(
-            thumbnails.storyboard_vtt([tile.time for tile in tiles], spec)
-        )
-        previews = sorted(path.name for path in out_dir.glob("preview_*.jpg"))
-        names = [
-            thumbnails.POSTER_NAME,
-            *previews,
-            thumbnails.STORYBOARD_IMAGE_NAME,
-            thumbnails.STORYBOARD_VTT_NAME,
-        ]
-        missing = [name for name in names if not (out_dir / name).is_file()]
-        if missing:
-            raise JobFailedError(f"ffmpeg did not write {missing}")
-        upload_files(store, job, out_dir, names)
-        result = ThumbnailsResult(
-            video_id=job.video_id,
-            name=job.name,
-            kind="thumbnails",
-            poster_key=_key(job, thumbnails.POSTER_NAME),
-            poster_time_seconds=round(candidates[chosen].time, 3),
-            preview_keys=[_key(job, name) for name in previews],
-            storyboard_image_key=_key(job, thumbnails.STORYBOARD_IMAGE_NAME),
-            storyboard_vtt_key=_key(job, thumbnails.STORYBOARD_VTT_NAME),
-            tile_count=len(tiles),
-            output_bytes=sum((out_dir / name).stat().st_size for name in names),
-            encode_wall_seconds=round(stats.wall_seconds, 3),
-            encode_cpu_seconds=round(stats.cpu_seconds, 3),
-            peak_memory_bytes=stats.peak_memory_bytes,
-        )
-        store.put_json(result_key(job.video_id, job.name), result.model_dump_json(), made_by(job))
-        return result
-
-
-def _frames(path: Path) -> list[thumbnails.FrameStats]:
-    return thumbnails.parse_frame_metadata(path.read_text()) if path.is_file() else []
-
-
 def _source_fields(job: TranscodeJob) -> dict[str, str]:
     return {"source_key": job.source_key, "source_version": job.source_version}
-
-
-def redact(lines: Sequence[str]) -> list[str]:
-    return [_URL_QUERY.sub(r"\1?<redacted>", line) for line in lines]
 
 
 def _init_name(playlist: MediaPlaylist) -> str:
@@ -567,5 +434,4 @@ def failure_key(job: TranscodeJob) -> str:
 
 
 def _key(job: TranscodeJob, name: str) -> str:
-    prefix = job.output_prefix if job.output_prefix.endswith("/") else f"{job.output_prefix}/"
-    return prefix + name
+    return output_key(job.output_prefix, name)

@@ -16,6 +16,12 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 
+def output_key(output_prefix: str, name: str) -> str:
+    """The media bucket key of the output file `name` of a job with this `output_prefix`."""
+    prefix = output_prefix if output_prefix.endswith("/") else f"{output_prefix}/"
+    return prefix + name
+
+
 def content_type(filename: str, kind: Literal["video", "audio", "thumbnails"]) -> str:
     if filename.endswith(".jpg"):
         return "image/jpeg"

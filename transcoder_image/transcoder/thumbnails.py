@@ -10,6 +10,9 @@ scaling, so only the frames kept are scaled (or tone-mapped) and memory stays bo
   by `signalstats`; the one with the widest luma spread wins (a black or fading frame
   has almost none);
 - previews: `preview_count` frames evenly spread over the whole duration.
+
+After the pass, `collect` chooses the poster, writes the storyboard's cues, checks every
+file and makes the job's result.
 """
 
 from __future__ import annotations
@@ -19,13 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from transcoder.command import (
-    GLOBAL_OPTIONS,
-    deinterlace_filters,
-    input_options,
-    picture_filters,
-)
-from transcoder.contract import SourceHints, ThumbnailsRendition, TranscodeJob
+from transcoder.command import deinterlace_filters, input_arguments, picture_filters
+from transcoder.contract import SourceHints, ThumbnailsRendition, ThumbnailsResult, TranscodeJob
+from transcoder.ffmpeg_process import EncodeStats, JobFailedError
+from transcoder.storage import output_key
 
 POSTER_NAME = "poster.jpg"
 STORYBOARD_IMAGE_NAME = "storyboard.jpg"
@@ -67,8 +67,7 @@ def build_thumbnails_command(
         ]  # fmt: skip
     return [
         ffmpeg,
-        *GLOBAL_OPTIONS,
-        *input_options(input_url),
+        *input_arguments(job, input_url),  # a thumbnails job is never a chunk: no seek
         "-i",
         input_url,
         "-filter_complex",
@@ -77,6 +76,54 @@ def build_thumbnails_command(
         "-1",
         *outputs,
     ]
+
+
+def collect(
+    job: TranscodeJob,
+    spec: ThumbnailsRendition,
+    out_dir: Path,
+    work_dir: Path,
+    stats: EncodeStats,
+) -> tuple[list[str], ThumbnailsResult]:
+    """What the pass wrote, made whole: the chosen candidate becomes the poster, the tiles'
+    times the storyboard's cues. The files to publish (from `out_dir`) and the result."""
+    tiles = read_frames(work_dir / TILE_TIMES_NAME)[: spec.columns * spec.rows]
+    candidates = read_frames(work_dir / CANDIDATE_STATS_NAME)
+    if not tiles or not candidates:
+        raise JobFailedError("ffmpeg wrote no storyboard tiles or poster candidates")
+    chosen = choose_poster(candidates)
+    poster = work_dir / (CANDIDATE_PATTERN % (chosen + 1))  # image2 counts from 1
+    if not poster.is_file():
+        raise JobFailedError(f"ffmpeg did not write the chosen poster {poster.name}")
+    poster.replace(out_dir / POSTER_NAME)
+    (out_dir / STORYBOARD_VTT_NAME).write_text(storyboard_vtt([tile.time for tile in tiles], spec))
+    previews = sorted(path.name for path in out_dir.glob("preview_*.jpg"))
+    names = [POSTER_NAME, *previews, STORYBOARD_IMAGE_NAME, STORYBOARD_VTT_NAME]
+    missing = [name for name in names if not (out_dir / name).is_file()]
+    if missing:
+        raise JobFailedError(f"ffmpeg did not write {missing}")
+    prefix = job.output_prefix
+    result = ThumbnailsResult(
+        video_id=job.video_id,
+        name=job.name,
+        kind="thumbnails",
+        poster_key=output_key(prefix, POSTER_NAME),
+        poster_time_seconds=round(candidates[chosen].time, 3),
+        preview_keys=[output_key(prefix, name) for name in previews],
+        storyboard_image_key=output_key(prefix, STORYBOARD_IMAGE_NAME),
+        storyboard_vtt_key=output_key(prefix, STORYBOARD_VTT_NAME),
+        tile_count=len(tiles),
+        output_bytes=sum((out_dir / name).stat().st_size for name in names),
+        encode_wall_seconds=round(stats.wall_seconds, 3),
+        encode_cpu_seconds=round(stats.cpu_seconds, 3),
+        peak_memory_bytes=stats.peak_memory_bytes,
+    )
+    return names, result
+
+
+def read_frames(path: Path) -> list[FrameStats]:
+    """The frames a `metadata=mode=print` file lists; none if FFmpeg wrote no file."""
+    return parse_frame_metadata(path.read_text()) if path.is_file() else []
 
 
 def filter_graph(spec: ThumbnailsRendition, source: SourceHints, work_dir: Path) -> str:
