@@ -12,6 +12,8 @@ matplotlib.use("Agg")  # files only, no display
 
 import matplotlib.pyplot as plt
 
+from bench.report import compared_balanced
+
 STRATEGY_COLOURS = {
     "decode only": "#bbbbbb",
     "floor": "#4c72b0",
@@ -33,7 +35,7 @@ def write_chart(results: Mapping[str, Any], path: Path) -> None:
         values = {
             "decode only": source["decode"]["cpu_seconds"],
             "floor": source["floor"]["cpu_seconds"],
-            "balanced": source["strategies"]["balanced"]["cpu_seconds"],
+            "balanced": compared_balanced(source["strategies"])["cpu_seconds"],
             "one job per rung": source["strategies"]["per_rung"]["encode_cpu_seconds"],
         }
         for offset, (label, value) in enumerate(values.items()):
@@ -51,7 +53,7 @@ def write_chart(results: Mapping[str, Any], path: Path) -> None:
 
     for source, marker in zip(sources, "os^", strict=False):
         per_rung = source["strategies"]["per_rung"]["by_workers"]
-        balanced = source["strategies"]["balanced"]["by_workers"]
+        balanced = compared_balanced(source["strategies"])["by_workers"]
         wall_axes.plot(
             [r["workers"] for r in per_rung],
             [r["wall_seconds"] for r in per_rung],
@@ -82,7 +84,7 @@ def write_chart(results: Mapping[str, Any], path: Path) -> None:
     for index, source in enumerate(sources):
         entries = {
             "floor": source["floor"],
-            "balanced": source["strategies"]["balanced"],
+            "balanced": compared_balanced(source["strategies"]),
             "one job per rung": source["strategies"]["per_rung"],
         }
         for offset, (label, entry) in enumerate(entries.items()):

@@ -76,6 +76,13 @@ def _rounded(value: Any) -> Any:
     return value
 
 
+def compared_balanced(strategies: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The balanced entry a source's comparisons use (`Strategies.balanced_compared`): the
+    measured run when there is one, else the model."""
+    measured: Mapping[str, Any] | None = strategies.get("balanced")
+    return measured if measured is not None else strategies["balanced_modelled"]
+
+
 # --- targets ---------------------------------------------------------------------------------
 
 
@@ -83,7 +90,7 @@ def targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for source in results["sources"]:
         name = source["name"]
-        balanced = source["strategies"]["balanced"]
+        balanced = compared_balanced(source["strategies"])
         per_rung = source["strategies"]["per_rung"]
         rows.append(
             _target(
@@ -317,7 +324,7 @@ def render_summary(results: Mapping[str, Any]) -> str:
     if results.get("av1_vs_h264"):
         out += ["", *av1_section(results)]
     out += ["", *_other_sections(results)]
-    measured = all(s["strategies"]["balanced"].get("measured") for s in results["sources"])
+    measured = all("balanced" in s["strategies"] for s in results["sources"])
     balanced_note = (
         "- **balanced (model)**: beside the measured run, the model used before the pipeline "
         "could run grouped jobs: the one-decode FFmpeg command for each shared group "
@@ -350,8 +357,8 @@ def _how(balanced: Mapping[str, Any]) -> str:
 
 def _balanced_lines(strategies: Mapping[str, Any], floor_cpu: float) -> list[str]:
     """The measured balanced run's tasks, and the model beside it when both are present."""
-    balanced, model = strategies["balanced"], strategies.get("balanced_modelled")
-    if not balanced.get("measured"):
+    balanced, model = strategies.get("balanced"), strategies["balanced_modelled"]
+    if balanced is None:
         return []
     out = ["", "Balanced, as the pipeline ran it (JOB_STRATEGY=balanced):", ""]
     out += _table(
@@ -367,20 +374,20 @@ def _balanced_lines(strategies: Mapping[str, Any], floor_cpu: float) -> list[str
             for task in balanced["tasks_detail"]
         ],
     )
-    if model:
-        out += [
-            "",
-            f"The model of it (before grouped jobs existed): CPU {_fmt(model['cpu_seconds'], 1)} s "
-            f"({_fmt(ratio(model['cpu_seconds'], floor_cpu))} of the floor), one worker "
-            f"{_fmt(model['wall_seconds_one_worker'], 1)} s, groups "
-            f"{' | '.join('+'.join(g) for g in model['groups'])}.",
-        ]
+    out += [
+        "",
+        f"The model of it (before grouped jobs existed): CPU {_fmt(model['cpu_seconds'], 1)} s "
+        f"({_fmt(ratio(model['cpu_seconds'], floor_cpu))} of the floor), one worker "
+        f"{_fmt(model['wall_seconds_one_worker'], 1)} s, groups "
+        f"{' | '.join('+'.join(g) for g in model['groups'])}.",
+    ]
     return out
 
 
 def _source_section(source: Mapping[str, Any]) -> list[str]:
     strategies = source["strategies"]
-    per_rung, balanced, floor = strategies["per_rung"], strategies["balanced"], source["floor"]
+    per_rung, floor = strategies["per_rung"], source["floor"]
+    balanced = compared_balanced(strategies)
     decode = source["decode"]
     out = [
         f"## {source['name']}: {source['description']}",
@@ -547,15 +554,14 @@ def _cost_section(results: Mapping[str, Any]) -> list[str]:
     header += ["x86, CPU-bound"]
     rows = []
     for source in results["sources"]:
+        strategies = source["strategies"]
+        balanced = compared_balanced(strategies)
         entries = [
-            ("one job per rung", source["strategies"]["per_rung"]),
-            (
-                f"balanced ({_how(source['strategies']['balanced'])})",
-                source["strategies"]["balanced"],
-            ),
+            ("one job per rung", strategies["per_rung"]),
+            (f"balanced ({_how(balanced)})", balanced),
             *(
-                [("balanced (model)", source["strategies"]["balanced_modelled"])]
-                if "balanced_modelled" in source["strategies"]
+                [("balanced (model)", strategies["balanced_modelled"])]
+                if "balanced" in strategies
                 else []
             ),
             ("floor (1 task)", source["floor"]),

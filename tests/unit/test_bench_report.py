@@ -69,7 +69,9 @@ def source(name: str = "1080p30-noisy", balanced_ratio: float = 1.08) -> dict[st
                 orchestration_overhead_seconds=0.8,
                 transcoder_peak_memory_bytes=300 * 1024 * 1024,
             ),
-            "balanced": strategy(
+            "balanced_modelled": strategy(
+                measured=False,
+                modelled=True,
                 groups=[["1080p"], ["audio"]],
                 cpu_seconds=19.4,
                 cpu_over_floor_cpu=balanced_ratio,
@@ -217,8 +219,6 @@ def test_task_overhead_is_the_median_time_outside_ffmpeg() -> None:
 
 def measured_balanced_source() -> dict[str, Any]:
     base = source()
-    model = base["strategies"]["balanced"]
-    base["strategies"]["balanced_modelled"] = {**model, "measured": False, "modelled": True}
     base["strategies"]["balanced"] = strategy(
         measured=True,
         groups=[["1080p"], ["audio"]],
