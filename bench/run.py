@@ -118,7 +118,7 @@ def _memory_bound(  # noqa: PLR0917
     log.info("memory: %s rung on a %g s cut", top.name, options.cut_seconds)
     _, result = run_one_job(stack, job, cut, logs / "memory-cut.log")
     long_result = run.results[top.name]
-    short, long = (MemoryRun.model_validate(r) for r in (result, long_result))
+    short, long = _memory_run(result), _memory_run(long_result)
     return MemoryBound(
         source=spec.name,
         rung=top.name,
@@ -126,6 +126,15 @@ def _memory_bound(  # noqa: PLR0917
         long_seconds=long.source_seconds,
         runs=[short, long],
         growth=round(long.peak_memory_bytes / short.peak_memory_bytes, 3),
+    )
+
+
+def _memory_run(result: dict[str, Any]) -> MemoryRun:
+    """A transcoder result JSON's length, peak memory and CPU."""
+    return MemoryRun(
+        source_seconds=float(result["duration_seconds"]),
+        peak_memory_bytes=int(result["peak_memory_bytes"]),
+        encode_cpu_seconds=float(result["encode_cpu_seconds"]),
     )
 
 
