@@ -18,7 +18,8 @@ from bench.per_source import (
 )
 from bench.pipeline import PipelineRun
 from bench.planning import ladder, plan_file
-from bench.results import Floor
+from bench.results import Floor, MemoryRun
+from bench.run import _memory_run
 from bench.sources import SOURCES
 from tests.unit.test_bench_balanced import INFO, OPTIONS
 
@@ -115,3 +116,9 @@ def test_the_jobs_beside_the_ladder_are_other_tasks() -> None:
 
     assert [(task.name, task.kind) for task in others] == [("thumbnails", "thumbnails")]
     assert others[0].task_wall_seconds == 5.0 and others[0].tasks == 1
+
+
+def test_a_memory_run_reads_the_transcoder_result_json_with_its_other_keys() -> None:
+    run = _memory_run(result("720p", cpu=12.5, wall=7.0, peak=300) | {"duration_seconds": 9.96})
+
+    assert run == MemoryRun(source_seconds=9.96, peak_memory_bytes=300, encode_cpu_seconds=12.5)
