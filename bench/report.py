@@ -9,6 +9,17 @@ from typing import Any
 from bench.av1 import av1_section
 from bench.chunking_report import chunking_section, chunking_targets
 from bench.costs import RATES, costs_by_rate, cpu_bound_per_source_minute, makespan
+from bench.results import (
+    BalancedMeasured,
+    BalancedModelled,
+    Floor,
+    PerRung,
+    RenditionQuality,
+    SourceResult,
+    Strategies,
+    TaskCosts,
+    WorkersRow,
+)
 
 # The issue's targets (reported, never asserted by a timed test).
 BALANCED_CPU_OVER_FLOOR_MAX = 1.10
@@ -76,41 +87,18 @@ def _rounded(value: Any) -> Any:
     return value
 
 
+def typed_sources(results: Mapping[str, Any]) -> list[SourceResult]:
+    """The sources of results.json (as written, or as a test makes them) as their types."""
+    return [SourceResult.model_validate(source) for source in results["sources"]]
+
+
 # --- targets ---------------------------------------------------------------------------------
 
 
 def targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for source in results["sources"]:
-        name = source["name"]
-        balanced = source["strategies"]["balanced"]
-        per_rung = source["strategies"]["per_rung"]
-        rows.append(
-            _target(
-                f"{name}: balanced CPU / floor CPU ({_how(balanced)})",
-                f"<= {BALANCED_CPU_OVER_FLOOR_MAX:.2f}",
-                balanced["cpu_over_floor_cpu"],
-                _at_most(balanced["cpu_over_floor_cpu"], BALANCED_CPU_OVER_FLOOR_MAX),
-            )
-        )
-        rows.append(
-            _target(
-                f"{name}: one job per rung, encode CPU / floor CPU",
-                "report",
-                per_rung["encode_cpu_over_floor_cpu"],
-                None,
-            )
-        )
-        rows.append(
-            _target(
-                f"{name}: orchestration overhead (s)",
-                f"<= {ORCHESTRATION_OVERHEAD_MAX_SECONDS:g}",
-                per_rung["orchestration_overhead_seconds"],
-                _at_most(
-                    per_rung["orchestration_overhead_seconds"], ORCHESTRATION_OVERHEAD_MAX_SECONDS
-                ),
-            )
-        )
+    for source in typed_sources(results):
+        rows.extend(_source_targets(source))
     memory = results.get("memory_bound")
     if memory:
         rows.append(
@@ -198,6 +186,32 @@ def targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
             )
         )
     return rows
+
+
+def _source_targets(source: SourceResult) -> list[dict[str, Any]]:
+    name = source.name
+    balanced = source.strategies.balanced_compared()
+    per_rung = source.strategies.per_rung
+    return [
+        _target(
+            f"{name}: balanced CPU / floor CPU ({_how(balanced)})",
+            f"<= {BALANCED_CPU_OVER_FLOOR_MAX:.2f}",
+            balanced.cpu_over_floor_cpu,
+            _at_most(balanced.cpu_over_floor_cpu, BALANCED_CPU_OVER_FLOOR_MAX),
+        ),
+        _target(
+            f"{name}: one job per rung, encode CPU / floor CPU",
+            "report",
+            per_rung.encode_cpu_over_floor_cpu,
+            None,
+        ),
+        _target(
+            f"{name}: orchestration overhead (s)",
+            f"<= {ORCHESTRATION_OVERHEAD_MAX_SECONDS:g}",
+            per_rung.orchestration_overhead_seconds,
+            _at_most(per_rung.orchestration_overhead_seconds, ORCHESTRATION_OVERHEAD_MAX_SECONDS),
+        ),
+    ]
 
 
 def _soak_targets(soak: Mapping[str, Any] | None) -> list[dict[str, Any]]:
@@ -309,15 +323,16 @@ def render_summary(results: Mapping[str, Any]) -> str:
             for t in results["targets"]
         ],
     )
-    for source in results["sources"]:
+    sources = typed_sources(results)
+    for source in sources:
         out += ["", *_source_section(source)]
-    out += ["", *_cost_section(results)]
+    out += ["", *_cost_section(sources)]
     if results.get("chunking"):
         out += ["", *chunking_section(results)]
     if results.get("av1_vs_h264"):
         out += ["", *av1_section(results)]
     out += ["", *_other_sections(results)]
-    measured = all(s["strategies"]["balanced"].get("measured") for s in results["sources"])
+    measured = all(source.strategies.balanced is not None for source in sources)
     balanced_note = (
         "- **balanced (model)**: beside the measured run, the model used before the pipeline "
         "could run grouped jobs: the one-decode FFmpeg command for each shared group "
@@ -344,55 +359,57 @@ def render_summary(results: Mapping[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _how(balanced: Mapping[str, Any]) -> str:
-    return "measured" if balanced.get("measured") else "modelled"
+def _how(balanced: BalancedMeasured | BalancedModelled) -> str:
+    return "measured" if balanced.measured else "modelled"
 
 
-def _balanced_lines(strategies: Mapping[str, Any], floor_cpu: float) -> list[str]:
-    """The measured balanced run's tasks, and the model beside it when both are present."""
-    balanced, model = strategies["balanced"], strategies.get("balanced_modelled")
-    if not balanced.get("measured"):
+def _balanced_lines(strategies: Strategies, floor_cpu: float) -> list[str]:
+    """The measured balanced run's tasks, and the model beside it, when a run was measured."""
+    balanced, model = strategies.balanced, strategies.balanced_modelled
+    if balanced is None:
         return []
     out = ["", "Balanced, as the pipeline ran it (JOB_STRATEGY=balanced):", ""]
     out += _table(
         ["task (renditions)", "task wall s", "FFmpeg wall s", "FFmpeg CPU s", "peak MiB"],
         [
             [
-                "+".join(task["renditions"]),
-                _fmt(task["task_wall_seconds"], 1),
-                _fmt(task["encode_wall_seconds"], 1),
-                _fmt(task["encode_cpu_seconds"], 1),
-                _mib(task["peak_memory_bytes"]),
+                "+".join(task.renditions),
+                _fmt(task.task_wall_seconds, 1),
+                _fmt(task.encode_wall_seconds, 1),
+                _fmt(task.encode_cpu_seconds, 1),
+                _mib(task.peak_memory_bytes),
             ]
-            for task in balanced["tasks_detail"]
+            for task in balanced.tasks_detail
         ],
     )
-    if model:
-        out += [
-            "",
-            f"The model of it (before grouped jobs existed): CPU {_fmt(model['cpu_seconds'], 1)} s "
-            f"({_fmt(ratio(model['cpu_seconds'], floor_cpu))} of the floor), one worker "
-            f"{_fmt(model['wall_seconds_one_worker'], 1)} s, groups "
-            f"{' | '.join('+'.join(g) for g in model['groups'])}.",
-        ]
+    out += [
+        "",
+        f"The model of it (before grouped jobs existed): CPU {_fmt(model.cpu_seconds, 1)} s "
+        f"({_fmt(ratio(model.cpu_seconds, floor_cpu))} of the floor), one worker "
+        f"{_fmt(model.wall_seconds_one_worker, 1)} s, groups "
+        f"{' | '.join('+'.join(g) for g in model.groups)}.",
+    ]
     return out
 
 
-def _source_section(source: Mapping[str, Any]) -> list[str]:
-    strategies = source["strategies"]
-    per_rung, balanced, floor = strategies["per_rung"], strategies["balanced"], source["floor"]
-    decode = source["decode"]
+def _source_section(source: SourceResult) -> list[str]:
+    strategies = source.strategies
+    per_rung, floor, decode = strategies.per_rung, source.floor, source.decode
+    balanced = strategies.balanced_compared()
     out = [
-        f"## {source['name']}: {source['description']}",
+        f"## {source.name}: {source.description}",
         "",
-        f"{source['width']}x{source['height']} at {source['frame_rate']:g} fps, "
-        f"{source['duration_seconds']:g} s, {source['bitrate_bps'] / 1e6:.1f} Mb/s; "
-        f"ladder {', '.join(source['plan'])}; "
+        f"{source.width}x{source.height} at {source.frame_rate:g} fps, "
+        f"{source.duration_seconds:g} s, {source.bitrate_bps / 1e6:.1f} Mb/s; "
+        f"ladder {', '.join(source.plan)}; "
         "the pipeline's plan is the planner's (`plan_jobs` / `plan_ladder`, called by the "
-        f"benchmark on the same file): {_fmt(source['plan_matches_pipeline'])}. "
-        f"Balanced groups: {' | '.join('+'.join(g) for g in balanced['groups'])}.",
+        f"benchmark on the same file): {_fmt(source.plan_matches_pipeline)}. "
+        f"Balanced groups: {' | '.join('+'.join(g) for g in balanced.groups)}.",
         "",
     ]
+    overhead = (
+        balanced.orchestration_overhead_seconds if isinstance(balanced, BalancedMeasured) else "-"
+    )
     out += _table(
         [
             "",
@@ -404,54 +421,68 @@ def _source_section(source: Mapping[str, Any]) -> list[str]:
         [
             [
                 "wall s",
-                _fmt(decode["wall_seconds"], 1),
-                _fmt(floor["wall_seconds"], 1),
-                _fmt(per_rung["wall_seconds"], 1),
-                _fmt(balanced["wall_seconds_one_worker"], 1),
+                _fmt(decode.wall_seconds, 1),
+                _fmt(floor.wall_seconds, 1),
+                _fmt(per_rung.wall_seconds, 1),
+                _fmt(balanced.wall_seconds_one_worker, 1),
             ],
             [
                 "CPU s (user+sys, children incl.)",
-                _fmt(decode["cpu_seconds"], 1),
-                _fmt(floor["cpu_seconds"], 1),
-                f"{_fmt(per_rung['cpu_seconds'], 1)} "
-                f"(FFmpeg {_fmt(per_rung['encode_cpu_seconds'], 1)})",
-                _fmt(balanced["cpu_seconds"], 1),
+                _fmt(decode.cpu_seconds, 1),
+                _fmt(floor.cpu_seconds, 1),
+                f"{_fmt(per_rung.cpu_seconds, 1)} (FFmpeg {_fmt(per_rung.encode_cpu_seconds, 1)})",
+                _fmt(balanced.cpu_seconds, 1),
             ],
             [
                 "realtime factor (source s / wall s)",
-                _fmt(decode["realtime_factor"]),
-                _fmt(floor["realtime_factor"]),
-                _fmt(per_rung["realtime_factor"]),
-                _fmt(balanced["realtime_factor_one_worker"]),
+                _fmt(decode.realtime_factor),
+                _fmt(floor.realtime_factor),
+                _fmt(per_rung.realtime_factor),
+                _fmt(balanced.realtime_factor_one_worker),
             ],
             [
                 "CPU / floor CPU",
-                _fmt(ratio(decode["cpu_seconds"], floor["cpu_seconds"])),
+                _fmt(ratio(decode.cpu_seconds, floor.cpu_seconds)),
                 "1.00",
-                f"{_fmt(per_rung['pipeline_cpu_over_floor_cpu'])} "
-                f"(FFmpeg only {_fmt(per_rung['encode_cpu_over_floor_cpu'])})",
-                _fmt(balanced["cpu_over_floor_cpu"]),
+                f"{_fmt(per_rung.pipeline_cpu_over_floor_cpu)} "
+                f"(FFmpeg only {_fmt(per_rung.encode_cpu_over_floor_cpu)})",
+                _fmt(balanced.cpu_over_floor_cpu),
             ],
             [
                 "orchestration overhead s",
                 "-",
                 "-",
-                _fmt(per_rung["orchestration_overhead_seconds"]),
-                _fmt(balanced.get("orchestration_overhead_seconds", "-")),
+                _fmt(per_rung.orchestration_overhead_seconds),
+                _fmt(overhead),
             ],
             [
                 "peak memory MiB (largest process)",
-                _mib(decode["peak_memory_bytes"]),
-                _mib(floor["peak_memory_bytes"]),
-                _mib(per_rung["transcoder_peak_memory_bytes"]),
-                _mib(balanced["peak_memory_bytes"]),
+                _mib(decode.peak_memory_bytes),
+                _mib(floor.peak_memory_bytes),
+                _mib(per_rung.transcoder_peak_memory_bytes),
+                _mib(balanced.peak_memory_bytes),
             ],
         ],
     )
-    out += _balanced_lines(strategies, floor["cpu_seconds"])
-    grouped = balanced.get("renditions", {})
-    out += ["", "Rungs (pipeline outputs; the floor's average bitrate beside, same settings):", ""]
-    out += _table(
+    out += _balanced_lines(strategies, floor.cpu_seconds)
+    out += _rung_lines(source, balanced)
+    out += _overhead_parts_lines(per_rung)
+    for other in source.other_tasks:
+        out += [
+            "",
+            f"Besides the ladder, the pipeline ran the `{other.name}` job as its own task "
+            f"({other.task_wall_seconds:.1f} s, FFmpeg CPU {other.encode_cpu_seconds:.1f} s, "
+            f"{_mib(other.peak_memory_bytes)} MiB); it is the same in every strategy and is "
+            "left out of the comparisons below (it is in the pipeline's wall and CPU).",
+        ]
+    out += ["", "Wall time with N parallel workers (modelled from the measured task walls):", ""]
+    return out + _workers_table(per_rung, balanced, floor)
+
+
+def _rung_lines(source: SourceResult, balanced: BalancedMeasured | BalancedModelled) -> list[str]:
+    grouped = balanced.renditions if isinstance(balanced, BalancedMeasured) else {}
+    out = ["", "Rungs (pipeline outputs; the floor's average bitrate beside, same settings):", ""]
+    return out + _table(
         [
             "rung",
             "size",
@@ -467,71 +498,69 @@ def _source_section(source: Mapping[str, Any]) -> list[str]:
         ],
         [
             [
-                rung["name"],
-                f"{rung['width']}x{rung['height']}" if rung.get("width") else "audio",
-                _kbps(rung["average_bitrate_bps"]),
-                _kbps(rung["peak_bitrate_bps"]),
-                _fmt(rung.get("ssim"), 4),
-                *(
-                    [
-                        _kbps(grouped.get(rung["name"], {}).get("average_bitrate_bps")),
-                        _fmt(grouped.get(rung["name"], {}).get("ssim"), 4),
-                    ]
-                    if grouped
-                    else []
-                ),
-                _kbps(rung.get("floor_average_bitrate_bps")),
-                _fmt(rung["task_wall_seconds"], 1),
-                _fmt(rung["encode_wall_seconds"], 1),
-                _fmt(rung["encode_cpu_seconds"], 1),
-                _mib(rung["peak_memory_bytes"]),
+                rung.name,
+                f"{rung.width}x{rung.height}" if rung.width else "audio",
+                _kbps(rung.average_bitrate_bps),
+                _kbps(rung.peak_bitrate_bps),
+                _fmt(rung.ssim, 4),
+                *(_grouped_quality(grouped.get(rung.name)) if grouped else []),
+                _kbps(rung.floor_average_bitrate_bps),
+                _fmt(rung.task_wall_seconds, 1),
+                _fmt(rung.encode_wall_seconds, 1),
+                _fmt(rung.encode_cpu_seconds, 1),
+                _mib(rung.peak_memory_bytes),
             ]
-            for rung in source["rungs"]
+            for rung in source.rungs
         ],
     )
-    parts = per_rung.get("orchestration_overhead_parts_seconds")
-    if parts:
-        out += [
-            "",
-            "Orchestration overhead, where it goes: "
-            f"{parts['upload_to_execution_start']:.2f} s from the upload to the execution's "
-            f"start (S3 event, queue, pump), {parts['execution_start_to_first_task']:.2f} s "
-            f"to the first transcoder (claim, probe, Map), {parts['between_tasks']:.2f} s "
-            "between transcoders (the Map starting the next task), "
-            f"{parts['last_task_to_execution_end']:.2f} s after the last (Finalise).",
-        ]
-    for other in source.get("other_tasks", []):
-        out += [
-            "",
-            f"Besides the ladder, the pipeline ran the `{other['name']}` job as its own task "
-            f"({other['task_wall_seconds']:.1f} s, FFmpeg CPU {other['encode_cpu_seconds']:.1f} s, "
-            f"{_mib(other['peak_memory_bytes'])} MiB); it is the same in every strategy and is "
-            "left out of the comparisons below (it is in the pipeline's wall and CPU).",
-        ]
-    out += ["", "Wall time with N parallel workers (modelled from the measured task walls):", ""]
-    counts = [row["workers"] for row in per_rung["by_workers"]]
-    floor_wall = floor["task_wall_seconds"] + per_rung["orchestration_overhead_seconds"]
-    out += _table(
+
+
+def _grouped_quality(quality: RenditionQuality | None) -> list[str]:
+    """A rung's bitrate and SSIM in the measured balanced run (n/a if it has none)."""
+    if quality is None:
+        return ["n/a", "n/a"]
+    return [_kbps(quality.average_bitrate_bps), _fmt(quality.ssim, 4)]
+
+
+def _overhead_parts_lines(per_rung: PerRung) -> list[str]:
+    parts = per_rung.orchestration_overhead_parts_seconds
+    if not parts:
+        return []
+    return [
+        "",
+        "Orchestration overhead, where it goes: "
+        f"{parts['upload_to_execution_start']:.2f} s from the upload to the execution's "
+        f"start (S3 event, queue, pump), {parts['execution_start_to_first_task']:.2f} s "
+        f"to the first transcoder (claim, probe, Map), {parts['between_tasks']:.2f} s "
+        "between transcoders (the Map starting the next task), "
+        f"{parts['last_task_to_execution_end']:.2f} s after the last (Finalise).",
+    ]
+
+
+def _workers_table(
+    per_rung: PerRung, balanced: BalancedMeasured | BalancedModelled, floor: Floor
+) -> list[str]:
+    floor_wall = floor.task_wall_seconds + per_rung.orchestration_overhead_seconds
+    return _table(
         ["workers", "one job per rung s", "balanced s", "floor s"],
         [
             [
-                str(count),
-                _fmt(per_rung["by_workers"][i]["wall_seconds"], 1),
-                _fmt(_wall_for(balanced["by_workers"], count), 1),
+                str(row.workers),
+                _fmt(row.wall_seconds, 1),
+                _fmt(_wall_for(balanced.by_workers, row.workers), 1),
                 _fmt(floor_wall, 1),
             ]
-            for i, count in enumerate(counts)
+            for row in per_rung.by_workers
         ],
     )
-    return out
 
 
-def _wall_for(rows: Sequence[Mapping[str, Any]], workers: int) -> float:
-    fitting = [row for row in rows if row["workers"] <= workers]
-    return float(max(fitting, key=lambda row: row["workers"])["wall_seconds"])
+def _wall_for(rows: Sequence[WorkersRow], workers: int) -> float:
+    fitting = [row for row in rows if row.workers <= workers]
+    return max(fitting, key=lambda row: row.workers).wall_seconds
 
 
-def _cost_section(results: Mapping[str, Any]) -> list[str]:
+def _cost_section(sources: Sequence[SourceResult]) -> list[str]:
     out = [
         "## Cost per source minute (Fargate, us-east-1, 2 vCPU / 4 GB per task)",
         "",
@@ -546,32 +575,31 @@ def _cost_section(results: Mapping[str, Any]) -> list[str]:
     header += [f"{rate.key}, no minimum" for rate in RATES]
     header += ["x86, CPU-bound"]
     rows = []
-    for source in results["sources"]:
-        entries = [
-            ("one job per rung", source["strategies"]["per_rung"]),
-            (
-                f"balanced ({_how(source['strategies']['balanced'])})",
-                source["strategies"]["balanced"],
-            ),
+    for source in sources:
+        strategies = source.strategies
+        balanced = strategies.balanced_compared()
+        entries: list[tuple[str, TaskCosts]] = [
+            ("one job per rung", strategies.per_rung),
+            (f"balanced ({_how(balanced)})", balanced),
             *(
-                [("balanced (model)", source["strategies"]["balanced_modelled"])]
-                if "balanced_modelled" in source["strategies"]
+                [("balanced (model)", strategies.balanced_modelled)]
+                if strategies.balanced is not None
                 else []
             ),
-            ("floor (1 task)", source["floor"]),
+            ("floor (1 task)", source.floor),
         ]
         for label, entry in entries:
-            costs = entry["cost_per_source_minute_usd"]
+            costs = entry.cost_per_source_minute_usd
             cpu_bound = costs.get("cpu_bound", {}).get("x86")
             rows.append(
-                [source["name"], label, str(entry["tasks"])]
+                [source.name, label, str(entry.tasks)]
                 + [_usd(costs["with_minimum"][rate.key]) for rate in RATES]
                 + [_usd(costs["without_minimum"][rate.key]) for rate in RATES]
                 + [_usd(cpu_bound) if cpu_bound is not None else "n/a"]
             )
         rows.append(
-            [source["name"], "MediaConvert Basic (users' reports)", "-"]
-            + [_usd(source["mediaconvert_per_source_minute_usd"])] * len(RATES)
+            [source.name, "MediaConvert Basic (users' reports)", "-"]
+            + [_usd(source.mediaconvert_per_source_minute_usd)] * len(RATES)
             + ["-"] * (len(RATES) + 1)
         )
     return out + _table(header, rows)

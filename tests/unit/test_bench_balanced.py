@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from bench.per_source import balanced_measured
 from bench.pipeline import PipelineRun
 from bench.planning import plan_file
-from bench.procs import Measured
-from bench.run import Options, _balanced_measured
+from bench.run import Options
 from lambdas.core.settings import JobStrategy
 from lambdas.pipeline.source import SourceInfo
 
@@ -59,21 +59,21 @@ def balanced_run(strategy: JobStrategy = "balanced") -> PipelineRun:
 
 
 def test_a_grouped_tasks_shared_process_counts_once() -> None:
-    floor = Measured(wall_seconds=30.0, cpu_seconds=50.0, peak_memory_bytes=500)
+    entry = balanced_measured(balanced_run(), INFO, OPTIONS.preset, floor_cpu_seconds=50.0)
 
-    entry = _balanced_measured(balanced_run(), INFO, OPTIONS, 30.0, floor)
-
-    assert entry["measured"] is True and entry["plan_matches_pipeline"] is True
-    assert entry["groups"] == [["720p"], ["480p", "360p", "240p", "audio"]]
-    assert entry["cpu_seconds"] == 70.0  # 40 + 30, not 40 + 4 x 30
-    assert entry["cpu_over_floor_cpu"] == pytest.approx(1.4)
-    assert entry["tasks"] == 2 and entry["peak_memory_bytes"] == 300
-    assert entry["wall_seconds_one_worker"] == 50.0
-    assert entry["orchestration_overhead_seconds"] == 2.0
-    assert entry["renditions"]["480p"]["ssim"] == 0.98
+    assert entry.measured is True and entry.plan_matches_pipeline is True
+    assert entry.groups == [["720p"], ["480p", "360p", "240p", "audio"]]
+    assert entry.cpu_seconds == 70.0  # 40 + 30, not 40 + 4 x 30
+    assert entry.cpu_over_floor_cpu == pytest.approx(1.4)
+    assert entry.tasks == 2 and entry.peak_memory_bytes == 300
+    assert [task.renditions for task in entry.tasks_detail] == entry.groups
+    assert entry.wall_seconds_one_worker == 50.0
+    assert entry.orchestration_overhead_seconds == 2.0
+    assert entry.renditions["480p"].ssim == 0.98
+    assert entry.renditions["audio"].ssim is None
+    assert "thumbnails" not in entry.renditions
 
 
 def test_a_run_that_did_not_group_is_refused() -> None:
-    floor = Measured(wall_seconds=30.0, cpu_seconds=50.0, peak_memory_bytes=500)
     with pytest.raises(RuntimeError, match="not the balanced plan"):
-        _balanced_measured(balanced_run("per_rung"), INFO, OPTIONS, 30.0, floor)
+        balanced_measured(balanced_run("per_rung"), INFO, OPTIONS.preset, floor_cpu_seconds=50.0)

@@ -33,6 +33,7 @@ def source(name: str = "1080p30-noisy", balanced_ratio: float = 1.08) -> dict[st
         "peak_bitrate_bps": 6_000_000,
         "ssim": 0.98,
         "floor_average_bitrate_bps": 5_000_000,
+        "floor_peak_bitrate_bps": 6_100_000,
         "task_wall_seconds": 20.0,
         "encode_wall_seconds": 19.0,
         "encode_cpu_seconds": 35.0,
@@ -42,11 +43,13 @@ def source(name: str = "1080p30-noisy", balanced_ratio: float = 1.08) -> dict[st
     return {
         "name": name,
         "description": "test source",
+        "path": f"bench/work/sources/{name}.mp4",
         "width": 1920,
         "height": 1080,
         "frame_rate": 30.0,
         "duration_seconds": 30.0,
         "bitrate_bps": 50_000_000,
+        "size_bytes": 187_500_000,
         "plan": ["1080p", "audio"],
         "plan_matches_pipeline": True,
         "rungs": [rung, {**rung, "name": "audio", "kind": "audio", "width": None, "ssim": None}],
@@ -60,6 +63,10 @@ def source(name: str = "1080p30-noisy", balanced_ratio: float = 1.08) -> dict[st
         },
         "strategies": {
             "per_rung": strategy(
+                video_id="v1",
+                transcoders_critical_path_seconds=31.2,
+                orchestration_overhead_parts_seconds={},
+                task_overhead_seconds=1.0,
                 wall_seconds=32.0,
                 cpu_seconds=40.0,
                 encode_cpu_seconds=36.0,
@@ -69,8 +76,11 @@ def source(name: str = "1080p30-noisy", balanced_ratio: float = 1.08) -> dict[st
                 orchestration_overhead_seconds=0.8,
                 transcoder_peak_memory_bytes=300 * 1024 * 1024,
             ),
-            "balanced": strategy(
+            "balanced_modelled": strategy(
+                measured=False,
+                modelled=True,
                 groups=[["1080p"], ["audio"]],
+                shared_tasks=[],
                 cpu_seconds=19.4,
                 cpu_over_floor_cpu=balanced_ratio,
                 wall_seconds_one_worker=31.0,
@@ -217,11 +227,11 @@ def test_task_overhead_is_the_median_time_outside_ffmpeg() -> None:
 
 def measured_balanced_source() -> dict[str, Any]:
     base = source()
-    model = base["strategies"]["balanced"]
-    base["strategies"]["balanced_modelled"] = {**model, "measured": False, "modelled": True}
     base["strategies"]["balanced"] = strategy(
         measured=True,
+        video_id="v2",
         groups=[["1080p"], ["audio"]],
+        plan_matches_pipeline=True,
         tasks_detail=[
             {
                 "renditions": ["1080p"],
@@ -238,7 +248,16 @@ def measured_balanced_source() -> dict[str, Any]:
                 "peak_memory_bytes": 60 * 1024 * 1024,
             },
         ],
-        renditions={"1080p": {"average_bitrate_bps": 5_100_000, "ssim": 0.9811}},
+        renditions={
+            "1080p": {
+                "average_bitrate_bps": 5_100_000,
+                "peak_bitrate_bps": 6_200_000,
+                "ssim": 0.9811,
+            }
+        },
+        wall_seconds=30.0,
+        pipeline_cpu_seconds=41.0,
+        pipeline_cpu_over_floor_cpu=2.28,
         cpu_seconds=36.3,
         cpu_over_floor_cpu=1.15,
         wall_seconds_one_worker=30.0,
