@@ -66,7 +66,11 @@ def _up(args: argparse.Namespace) -> int:
         api_port=args.api_port, job_strategy=args.job_strategy, chunk_seconds=args.chunk_seconds
     )
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    # Ctrl-C and SIGTERM both stop the stack. SIGINT is handled here, not left to Python's
+    # KeyboardInterrupt: a process started in the background by a shell script inherits
+    # SIGINT ignored, and Python then never raises it.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, lambda *_: stopping.set())
     with OfflineStack(config) as stack:
         assert stack.gateway is not None and stack.cdn is not None
         webapp = WebAppServer(
@@ -87,8 +91,7 @@ def _up(args: argparse.Namespace) -> int:
         print(f"AWS      {stack.endpoint_url}  (moto: DynamoDB, SQS, Step Functions, ECS)")
         print("token    python -m local token --user alice")
         print("Ctrl-C stops the stack.", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            stopping.wait()
+        stopping.wait()
         webapp.stop()
     return 0
 
