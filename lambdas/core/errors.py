@@ -1,5 +1,6 @@
-"""Domain errors. The API maps each class to an HTTP status in one place (lambdas/api/routes.py);
-`code` is the stable, machine-readable name clients see, the message is for people."""
+"""Domain errors. The API maps each class to an HTTP status in one place
+(lambdas/api/error_responses.py); `code` is the stable, machine-readable name clients see,
+the message is for people."""
 
 from __future__ import annotations
 
