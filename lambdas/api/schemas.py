@@ -6,7 +6,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from lambdas.core.models import CaptionAttribute, ProcessingLogEntry, VideoRecord
@@ -75,7 +75,12 @@ UploadId = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_
 
 
 class ApiModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    """camelCase on the wire; a response is built from the record, dataclass or PynamoDB
+    attribute of the same field names (`model_validate(obj)`), not field by field."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", from_attributes=True
+    )
 
 
 # --- requests ---------------------------------------------------------------------------
@@ -172,7 +177,10 @@ class RenditionBody(ApiModel):
     # audio: the track as players list it, and its loudness (EBU R128)
     language: str | None = None  # the source stream's tag as found ("und": none)
     title: str | None = None
-    default: bool | None = None
+    # the record's `default_track` (`default` is every PynamoDB attribute's default value)
+    default: bool | None = Field(
+        default=None, validation_alias=AliasChoices("default_track", "default")
+    )
     role: str | None = None  # main, alternate, commentary, description
     loudness: str | None = None  # what normalisation did: "normalised (linear)", "off" ...
     loudness_lufs: float | None = None  # integrated, of the published audio
@@ -202,19 +210,7 @@ class PlaybackBody(ApiModel):
 
     @classmethod
     def from_playback(cls, playback: Playback | None) -> PlaybackBody | None:
-        if playback is None:
-            return None
-        return cls(
-            expires_at=playback.expires_at,
-            signed_query=playback.signed_query,
-            hls_url=playback.hls_url,
-            dash_url=playback.dash_url,
-            poster_url=playback.poster_url,
-            storyboard_image_url=playback.storyboard_image_url,
-            storyboard_vtt_url=playback.storyboard_vtt_url,
-            preview_urls=playback.preview_urls,
-            download_url=playback.download_url,
-        )
+        return None if playback is None else cls.model_validate(playback)
 
 
 class LogEntryBody(ApiModel):
@@ -228,15 +224,7 @@ class LogEntryBody(ApiModel):
 
     @classmethod
     def from_entry(cls, entry: ProcessingLogEntry) -> LogEntryBody:
-        return cls(
-            stage=entry.stage,
-            started_at=entry.started_at,
-            ended_at=entry.ended_at,
-            outcome=entry.outcome,
-            message=entry.message,
-            execution_arn=entry.execution_arn,
-            task_arn=entry.task_arn,
-        )
+        return cls.model_validate(entry)
 
 
 class VideoBody(ApiModel):
@@ -334,7 +322,7 @@ class SingleUploadBody(ApiModel):
 
     @classmethod
     def from_put(cls, put: SinglePut) -> SingleUploadBody:
-        return cls(url=put.url, headers=put.headers, expires_in_seconds=put.expires_in_seconds)
+        return cls.model_validate(put)
 
 
 class MultipartUploadBody(ApiModel):
@@ -351,13 +339,7 @@ class MultipartUploadBody(ApiModel):
 
     @classmethod
     def from_plan(cls, plan: MultipartPlan) -> MultipartUploadBody:
-        return cls(
-            upload_id=plan.upload_id,
-            key=plan.key,
-            part_size_bytes=plan.part_size_bytes,
-            part_count=plan.part_count,
-            expires_in_seconds=plan.expires_in_seconds,
-        )
+        return cls.model_validate(plan)
 
 
 UploadBody = Annotated[SingleUploadBody | MultipartUploadBody, Field(discriminator="type")]
@@ -446,30 +428,7 @@ def _video_fields(record: VideoRecord) -> dict[str, Any]:
         "width": _optional_int(record.width),
         "height": _optional_int(record.height),
         "error": error,
-        "renditions": [
-            RenditionBody(
-                name=r.name,
-                kind=r.kind,
-                codecs=r.codecs,
-                width=_optional_int(r.width),
-                height=_optional_int(r.height),
-                frame_rate=r.frame_rate,
-                average_bitrate_bps=int(r.average_bitrate_bps),
-                peak_bitrate_bps=int(r.peak_bitrate_bps),
-                segment_count=int(r.segment_count),
-                output_bytes=int(r.output_bytes),
-                task_arn=r.task_arn,
-                ssim=r.ssim,
-                language=r.language,
-                title=r.title,
-                default=r.default_track,
-                role=r.role,
-                loudness=r.loudness,
-                loudness_lufs=r.loudness_lufs,
-                true_peak_dbtp=r.true_peak_dbtp,
-            )
-            for r in record.renditions
-        ],
+        "renditions": [RenditionBody.model_validate(r) for r in record.renditions],
         "created_at": record.created_at,
         "updated_at": record.updated_at,
         "uploaded_at": record.uploaded_at,
@@ -491,13 +450,7 @@ class CaptionBody(ApiModel):
 
     @classmethod
     def from_caption(cls, caption: CaptionAttribute) -> CaptionBody:
-        return cls(
-            language=caption.language,
-            label=caption.label,
-            source_format=caption.source_format,
-            cue_count=int(caption.cue_count),
-            added_at=caption.added_at,
-        )
+        return cls.model_validate(caption)
 
 
 class CaptionUploadResponse(ApiModel):

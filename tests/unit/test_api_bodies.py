@@ -10,6 +10,8 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
 
 from lambdas.api.bodies import JsonBodyValidation, is_json, read_json_bodies_only
 from lambdas.api.routes import app
+from lambdas.api.schemas import RenditionBody
+from lambdas.core.models import RenditionAttribute
 
 
 @pytest.mark.parametrize(
@@ -43,3 +45,20 @@ def test_the_patch_target_is_where_the_pinned_powertools_keeps_it() -> None:
     read_json_bodies_only(resolver)
     with pytest.raises(RuntimeError, match=r"update lambdas/api/bodies\.py"):
         read_json_bodies_only(APIGatewayHttpResolver(enable_validation=False))
+
+
+def test_a_rendition_body_is_read_from_the_record_attribute_by_name() -> None:
+    """Responses are validated from the stored attributes (from_attributes), whose numbers
+    DynamoDB hands back as floats; the track's `default_track` is the API's `default`."""
+    stored = RenditionAttribute(  # type: ignore[no-untyped-call]  # PynamoDB: untyped
+        name="audio-1", kind="audio", playlist_key="v/hls/audio-1/index.m3u8",
+        codecs="mp4a.40.2", average_bitrate_bps=128_000.0, peak_bitrate_bps=131_000.0,
+        segment_count=3.0, output_bytes=96_000.0, default_track=False, language="fra",
+        loudness="normalised (linear)", loudness_lufs=-16.1, true_peak_dbtp=-1.4,
+    )  # fmt: skip
+
+    body = RenditionBody.model_validate(stored).model_dump(by_alias=True)
+
+    assert body["default"] is False and body["language"] == "fra"
+    assert (body["averageBitrateBps"], body["segmentCount"]) == (128_000, 3)
+    assert body["loudnessLufs"] == -16.1 and body["width"] is None
