@@ -20,13 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import langcodes
-import webvtt
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import UpdateError
-from webvtt.errors import MalformedCaptionError, MalformedFileError
-from webvtt.srt import SRTCueBlock
-from webvtt.vtt import WebVTTCueBlock
 
 from lambdas.core.clock import utc_now_iso
 from lambdas.core.errors import (
@@ -43,7 +38,11 @@ from lambdas.core.uploads import PENDING_TAGGING, SinglePut, delete_every_versio
 from lambdas.core.videos import EDIT_ATTEMPTS, get_video
 
 if TYPE_CHECKING:
+    import webvtt
     from mypy_boto3_s3 import S3Client
+
+# langcodes and webvtt-py are imported where they are used: every API cold start imports
+# this module (its routes), few requests touch captions.
 
 MAX_CAPTION_BYTES = 1 * MIB
 MAX_TRACKS_PER_VIDEO = 20
@@ -74,6 +73,8 @@ class Cue:
 def canonical_language(tag: str) -> str:
     """A valid BCP-47 tag in its canonical case (`pt-br` -> `pt-BR`); FieldError otherwise.
     Validity is langcodes' (every subtag registered), not just the syntax."""
+    import langcodes
+
     if len(tag) > 35 or not _TAG_SYNTAX.fullmatch(tag) or not langcodes.tag_is_valid(tag):
         raise FieldError("language", f"{tag!r} is not a valid BCP-47 language tag (en, pt-BR)")
     return str(langcodes.standardize_tag(tag))
@@ -126,6 +127,10 @@ def timing_lines(text: str) -> list[int]:
 
 
 def parse_srt(text: str) -> list[Cue]:
+    import webvtt
+    from webvtt.errors import MalformedCaptionError, MalformedFileError
+    from webvtt.srt import SRTCueBlock
+
     # webvtt-py skips a block that is not a cue without a word: check each block first,
     # with the library's own check of a SubRip cue (a number, then its timings).
     blocks = _blocks(text)
@@ -147,6 +152,10 @@ def parse_srt(text: str) -> list[Cue]:
 def parse_vtt(text: str) -> list[Cue]:
     if not text.startswith("WEBVTT"):
         raise CaptionInvalid("a WebVTT file starts with WEBVTT", line=1)
+    import webvtt
+    from webvtt.errors import MalformedCaptionError, MalformedFileError
+    from webvtt.vtt import WebVTTCueBlock
+
     # webvtt-py's strict parse refuses a bad cue block without saying where: find it first,
     # with the library's own check of a cue block.
     for line, block in _blocks(text):
