@@ -405,15 +405,28 @@ class S3FrontServer(LoopbackServer):
                 if chunked:
                     self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
-                while chunk := response.read(CHUNK_BYTES):
+                try:
+                    while chunk := response.read(CHUNK_BYTES):
+                        if chunked:
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                        else:
+                            self.wfile.write(chunk)
                     if chunked:
-                        self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-                    else:
-                        self.wfile.write(chunk)
-                if chunked:
-                    self.wfile.write(b"0\r\n\r\n")
+                        self.wfile.write(b"0\r\n\r\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    # The client stopped reading (ffprobe seeking away, a player aborting a
+                    # segment): as a proxy does, drop the rest with the upstream connection.
+                    log.debug("client went away during %s %s", self.command, self.path)
+                    self.close_connection = True
+                    response.close()
+                    self._drop_upstream()
+                    return
                 response.close()
-                if response.will_close and self.upstream is not None:
+                if response.will_close:
+                    self._drop_upstream()
+
+            def _drop_upstream(self) -> None:
+                if self.upstream is not None:
                     self.upstream.close()
                     self.upstream = None
 

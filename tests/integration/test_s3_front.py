@@ -370,3 +370,31 @@ def test_the_offline_stack_presigns_and_transcodes_through_the_front(
     ]["containerDefinitions"][0]
     environment = {e["name"]: e["value"] for e in container["environment"]}
     assert environment["AWS_ENDPOINT_URL_S3"] == offline_stack.s3_endpoint_url
+
+
+def test_a_client_that_resets_mid_body_is_let_go_quietly(
+    front: Front, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """ffprobe and players close a connection mid-object all the time: the front drops the
+    rest with its upstream connection, prints no traceback, and serves the next request."""
+    key = new_key()
+    body = bytes(range(256)) * 16384  # 4 MiB: the client leaves after the first bytes
+    front.s3.put_object(Bucket=front.bucket, Key=key, Body=body)
+    url = urlsplit(
+        front.s3.generate_presigned_url(
+            "get_object", Params={"Bucket": front.bucket, "Key": key}, ExpiresIn=600
+        )
+    )
+    with socket.create_connection((url.hostname, url.port), timeout=10) as client:
+        client.sendall(
+            f"GET {url.path}?{url.query} HTTP/1.1\r\nHost: {url.netloc}\r\n\r\n".encode()
+        )
+        assert client.recv(4096).startswith(b"HTTP/1.1 200")
+        # close with a reset (SO_LINGER 0), as a killed ffprobe's socket goes
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    time.sleep(0.5)  # the front meets the reset on its next writes
+
+    again = requests.get(url.geturl(), headers={"Range": "bytes=0-99"}, timeout=10)
+
+    assert again.status_code == 206 and again.content == body[:100]
+    assert "Traceback" not in capfd.readouterr().err
