@@ -259,23 +259,23 @@ def stitched_file(folders: Sequence[Path], target: Path) -> Path:
     return target
 
 
-def frame_times(path: Path, stream: str = "v") -> list[float]:
+def _packets(path: Path, stream: str) -> list[dict[str, Any]]:
+    """Each packet's pts_time and duration_time, by ffprobe, of one stream."""
     completed = subprocess.run(
         ["ffprobe", "-v", "error", "-select_streams", stream, "-show_entries",
          "packet=pts_time,duration_time", "-of", "json", str(path)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
-    packets = json.loads(completed.stdout)["packets"]
-    return sorted(float(p["pts_time"]) for p in packets)
+    packets: list[dict[str, Any]] = json.loads(completed.stdout)["packets"]
+    return packets
+
+
+def frame_times(path: Path, stream: str = "v") -> list[float]:
+    return sorted(float(p["pts_time"]) for p in _packets(path, stream))
 
 
 def stream_end(path: Path, stream: str) -> float:
-    completed = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", stream, "-show_entries",
-         "packet=pts_time,duration_time", "-of", "json", str(path)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    packets = json.loads(completed.stdout)["packets"]
+    packets = _packets(path, stream)
     return max(float(p["pts_time"]) + float(p.get("duration_time", 0)) for p in packets)
 
 
