@@ -5,14 +5,10 @@ one task per chunk encodes every rung but the early 240p, and the rungs play the
 
 from __future__ import annotations
 
-import functools
 import json
-import shutil
 import subprocess
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from itertools import pairwise
 from pathlib import Path
 
@@ -23,6 +19,7 @@ from playwright.sync_api import Browser
 from tests.e2e.checks import check_media_playlist, rung_keyframes
 from tests.e2e.test_process_command import REPO, run_process
 from tests.support.media import make_clip
+from tests.support.static_site import serve_player_page
 
 # One registration of the browser fixtures for the whole session: importing the fixture
 # into this module would make a second session Browser, and Playwright's sync API refuses
@@ -208,20 +205,8 @@ PLAYER_PAGE = """<!doctype html><html><body><video muted playsinline></video>
 @pytest.fixture
 def player_site(out: tuple[Path, dict[str, object]], tmp_path: Path) -> Iterator[str]:
     """The stitched output and hls.js served from one origin: the page plays the master."""
-    site = tmp_path / "site"
-    site.mkdir()
-    shutil.copy(HLS_JS, site / "hls.js")
-    (site / "index.html").write_text(PLAYER_PAGE)
-    (site / "media").symlink_to(out[0])
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_player_page(tmp_path / "site", PLAYER_PAGE, HLS_JS, "hls.js", out[0]) as url:
+        yield url
 
 
 @pytest.mark.slow

@@ -4,11 +4,7 @@ stack, its `manifest.mpd` played by dash.js in Chromium (a bare page, and the we
 
 from __future__ import annotations
 
-import functools
-import shutil
-import threading
 from collections.abc import Callable, Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +15,7 @@ from local.client import ApiClient
 from local.media import download_media
 from local.stack import OfflineStack
 from tests.support.media import make_clip
+from tests.support.static_site import serve_player_page
 
 if TYPE_CHECKING:
     from tests.e2e.web_fixtures import BrowserSession
@@ -67,20 +64,10 @@ def processed(
 @pytest.fixture
 def dash_site(processed: tuple[dict[str, Any], Path], tmp_path: Path) -> Iterator[str]:
     """dash.js's own distribution file and the media, served from one origin."""
-    site = tmp_path / "site"
-    site.mkdir()
-    shutil.copy(DASH_JS, site / "dash.all.min.js")
-    (site / "index.html").write_text(DASH_PAGE)
-    (site / "media").symlink_to(processed[1])
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_player_page(
+        tmp_path / "site", DASH_PAGE, DASH_JS, "dash.all.min.js", processed[1]
+    ) as url:
+        yield url
 
 
 def test_dash_js_plays_the_manifest_with_its_audio_and_video_tracks(
