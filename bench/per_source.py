@@ -140,7 +140,8 @@ def source_results(  # noqa: PLR0917
         balanced=None
         if balanced_run is None
         else balanced_measured(balanced_run, info, preset, floor.cpu_seconds),
-        balanced_modelled=_balanced_modelled(source, floor),
+        # Only without a measured run: the model is what stands in for it.
+        balanced_modelled=_balanced_modelled(source, floor) if balanced_run is None else None,
     )
     return SourceResult(
         name=spec.name,

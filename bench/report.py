@@ -332,23 +332,11 @@ def render_summary(results: Mapping[str, Any]) -> str:
     if results.get("av1_vs_h264"):
         out += ["", *av1_section(results)]
     out += ["", *_other_sections(results)]
-    measured = all(source.strategies.balanced is not None for source in sources)
-    balanced_note = (
-        "- **balanced (model)**: beside the measured run, the model used before the pipeline "
-        "could run grouped jobs: the one-decode FFmpeg command for each shared group "
-        "(measured in this run) plus the top rung's own FFmpeg CPU from the per-rung run; "
-        "its task walls add the median non-FFmpeg time of a pipeline task to the FFmpeg wall."
-        if measured
-        else "- **balanced**: the pipeline has no job that encodes several renditions yet; "
-        "its CPU is the one-decode FFmpeg command for the shared group (measured in this "
-        "run) plus the top rungs' own FFmpeg CPU from the pipeline's result JSON. Its task "
-        "walls add the median non-FFmpeg time of a pipeline task to the measured FFmpeg wall."
-    )
     out += [
         "",
         "## What is modelled, not measured",
         "",
-        balanced_note,
+        *_balanced_model_notes(sources),
         "- **N workers**: each task on its own 2 vCPU worker, started in plan order; "
         "wall = makespan + the orchestration overhead measured offline. Fargate's task "
         "start-up (image pull) is not included.",
@@ -359,12 +347,29 @@ def render_summary(results: Mapping[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _balanced_model_notes(sources: list[SourceResult]) -> list[str]:
+    """How the balanced model is made, when the results hold one."""
+    if all(source.strategies.balanced_modelled is None for source in sources):
+        return []
+    name, where = (
+        ("balanced (model)", "beside the measured run, the model used before grouped jobs")
+        if all(source.strategies.balanced is not None for source in sources)
+        else ("balanced (modelled)", "no balanced run was measured, so the model stands in")
+    )
+    return [
+        f"- **{name}**: {where}: the one-decode FFmpeg command for each shared "
+        "group (measured in this run) plus the single-rung groups' own FFmpeg CPU from the "
+        "per-rung run; its task walls add the median non-FFmpeg time of a pipeline task to "
+        "the FFmpeg wall."
+    ]
+
+
 def _how(balanced: BalancedMeasured | BalancedModelled) -> str:
     return "measured" if balanced.measured else "modelled"
 
 
 def _balanced_lines(strategies: Strategies, floor_cpu: float) -> list[str]:
-    """The measured balanced run's tasks, and the model beside it, when a run was measured."""
+    """The measured balanced run's tasks, and the model beside it when a run kept both."""
     balanced, model = strategies.balanced, strategies.balanced_modelled
     if balanced is None:
         return []
@@ -382,6 +387,8 @@ def _balanced_lines(strategies: Strategies, floor_cpu: float) -> list[str]:
             for task in balanced.tasks_detail
         ],
     )
+    if model is None:
+        return out
     out += [
         "",
         f"The model of it (before grouped jobs existed): CPU {_fmt(model.cpu_seconds, 1)} s "
@@ -583,7 +590,7 @@ def _cost_section(sources: Sequence[SourceResult]) -> list[str]:
             (f"balanced ({_how(balanced)})", balanced),
             *(
                 [("balanced (model)", strategies.balanced_modelled)]
-                if strategies.balanced is not None
+                if strategies.balanced is not None and strategies.balanced_modelled is not None
                 else []
             ),
             ("floor (1 task)", source.floor),

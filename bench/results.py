@@ -2,7 +2,8 @@
 
 A source's strategies name their balanced entries explicitly: `balanced` is the run the
 pipeline made with JOB_STRATEGY=balanced (absent when none was made) and
-`balanced_modelled` the model of it from one-decode FFmpeg commands. Results written
+`balanced_modelled` the model of it from one-decode FFmpeg commands, made only when no run
+was (older files may hold both). Results written
 before that (schema 1) kept the model under `balanced` when no measured run was there;
 `Strategies` moves it to `balanced_modelled` on load. The sections other modules measure
 (cold imports, gateway latency, stack lifecycle, soak, chunking, AV1) stay the JSON their
@@ -184,11 +185,13 @@ class BalancedModelled(TaskCosts):
 
 
 class Strategies(ResultModel):
-    omitted_when_none = frozenset({"balanced"})
+    omitted_when_none = frozenset({"balanced", "balanced_modelled"})
 
     per_rung: PerRung
     balanced: BalancedMeasured | None = None
-    balanced_modelled: BalancedModelled
+    # The model is made only when no balanced run was measured (runs before 2026-12-02
+    # made both; their files keep it).
+    balanced_modelled: BalancedModelled | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -204,9 +207,19 @@ class Strategies(ResultModel):
             data["balanced_modelled"] = balanced
         return data
 
+    @model_validator(mode="after")
+    def _balanced_measured_or_modelled(self) -> Strategies:
+        if self.balanced is None and self.balanced_modelled is None:
+            raise ValueError("the balanced strategy is neither measured nor modelled")
+        return self
+
     def balanced_compared(self) -> BalancedMeasured | BalancedModelled:
         """The balanced entry the targets, tables and chart compare: measured if run."""
-        return self.balanced if self.balanced is not None else self.balanced_modelled
+        if self.balanced is not None:
+            return self.balanced
+        if self.balanced_modelled is not None:
+            return self.balanced_modelled
+        raise ValueError("the balanced strategy is neither measured nor modelled")
 
 
 class SourceResult(ResultModel):
