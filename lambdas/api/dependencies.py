@@ -18,7 +18,7 @@ from lambdas.core.errors import ServiceUnavailable
 from lambdas.core.lifecycle import Buckets
 from lambdas.core.models import VideoRecord, use_table
 from lambdas.core.observability import logger
-from lambdas.core.playback import CdnConfig, MediaUrlSigner
+from lambdas.core.playback import CdnConfig, MediaUrlSigner, Playback
 from lambdas.core.settings import ApiSettings, get_api_settings
 from lambdas.core.status import VideoStatus
 from lambdas.core.uploads import UploadPolicy
@@ -102,6 +102,10 @@ class ApiDependencies:
             raise ServiceUnavailable(
                 "playback URLs cannot be signed: the CDN signing key is not set up"
             ) from error
+
+    def playback_for(self, record: VideoRecord) -> Playback | None:
+        """Signed playback URLs, for a video with something to play; any other reads no key."""
+        return self.signer.playback_for(record) if record.is_playable else None
 
     def poster_url(self, record: VideoRecord) -> str | None:
         if record.status != VideoStatus.COMPLETED or not record.thumbnails:

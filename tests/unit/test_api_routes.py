@@ -380,3 +380,13 @@ def test_the_idempotency_refusals_are_mapped_with_the_domain_errors() -> None:
     assert reused.status_code == 422 and reused.body["code"] == "IDEMPOTENCY_KEY_REUSED"
     in_progress = domain_error(IdempotencyInProgress())
     assert in_progress.status_code == 409 and in_progress.body["code"] == "IDEMPOTENCY_IN_PROGRESS"
+
+
+def test_a_video_with_nothing_to_play_is_read_without_the_signing_key(api: Api) -> None:
+    # Given an API whose CDN signing key is not stored (the fixture's secret does not exist)
+    video_id = api.create()["video"]["id"]
+    # When the owner reads a video that has no playlist yet
+    status, _, body = api.call("GET", f"/videos/{video_id}")
+    # Then it is served without playback, and the key was never asked for
+    assert status == 200 and body["playback"] is None
+    assert "signer" not in vars(api.deps)

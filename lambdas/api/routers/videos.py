@@ -122,7 +122,7 @@ def list_videos(
 )
 def get_video(video_id: VideoId, deps: Deps, caller: Caller) -> VideoDetail:
     record, log = videos.get_owned_video_and_log(video_id, caller)
-    return VideoDetail.from_parts(record, deps.signer.playback_for(record), log)
+    return VideoDetail.from_parts(record, deps.playback_for(record), log)
 
 
 @router.patch(
