@@ -390,3 +390,7 @@ def test_a_video_with_nothing_to_play_is_read_without_the_signing_key(api: Api) 
     # Then it is served without playback, and the key was never asked for
     assert status == 200 and body["playback"] is None
     assert "signer" not in vars(api.deps)
+
+
+def test_the_api_clients_share_the_models_botocore_session(api: Api) -> None:
+    assert api.deps.session is VideoRecord._get_connection().connection.session
