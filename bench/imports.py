@@ -75,6 +75,9 @@ def cold_imports(modules: Iterable[str], env: Mapping[str, str], samples: int) -
     """Median wall and CPU of importing each module, less the interpreter's own start-up.
     Call it while this process starts no other children (their CPU would count)."""
     modules = list(modules)
+    # The first run writes the bytecode caches the samples read: an environment that turns
+    # writing them off would have every sample compile the project's own modules again.
+    env = {name: value for name, value in env.items() if name != "PYTHONDONTWRITEBYTECODE"}
     for module in modules:  # bytecode caches
         _sample(f"import {module}", env)
     baseline: list[tuple[float, float]] = []

@@ -1,5 +1,5 @@
 """The one place errors become HTTP responses: domain errors by class (the table below),
-request validation, bodies the API does not read, idempotency conflicts and unknown routes.
+request validation, bodies the API does not read and unknown routes.
 Every body has the API's error shape: {code, message, fields?}."""
 
 from __future__ import annotations
@@ -13,11 +13,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 
+from lambdas.api.idempotency import IdempotencyInProgress, IdempotencyKeyReused
 from lambdas.core.errors import (
     CaptionInvalid,
     CaptionNotFound,
@@ -41,6 +38,8 @@ STATUS_OF: dict[type[DomainError], HTTPStatus] = {
     UploadSizeMismatch: HTTPStatus.UNPROCESSABLE_ENTITY,
     ServiceUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
     TooManyActiveVideos: HTTPStatus.TOO_MANY_REQUESTS,
+    IdempotencyKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
+    IdempotencyInProgress: HTTPStatus.CONFLICT,
 }
 
 
@@ -60,8 +59,6 @@ def map_errors_to_responses(app: APIGatewayHttpResolver) -> None:
         (UnicodeDecodeError, undecodable_body),
         (DomainError, domain_error),
         (TooManyActiveVideos, too_many_active_videos),
-        (IdempotencyValidationError, idempotency_key_reused),
-        (IdempotencyAlreadyInProgressError, idempotency_in_progress),
     ]
     for error_class, handler in handlers:
         app.exception_handler(error_class)(handler)
@@ -121,19 +118,3 @@ def too_many_active_videos(error: TooManyActiveVideos) -> Response[Any]:
     response = domain_error(error)
     response.headers["Retry-After"] = str(error.retry_after_seconds)
     return response
-
-
-def idempotency_key_reused(error: IdempotencyValidationError) -> Response[Any]:
-    return error_response(
-        HTTPStatus.UNPROCESSABLE_ENTITY,
-        "IDEMPOTENCY_KEY_REUSED",
-        "this Idempotency-Key was used with a different request body",
-    )
-
-
-def idempotency_in_progress(error: IdempotencyAlreadyInProgressError) -> Response[Any]:
-    return error_response(
-        HTTPStatus.CONFLICT,
-        "IDEMPOTENCY_IN_PROGRESS",
-        "a request with this Idempotency-Key is still being handled; retry shortly",
-    )

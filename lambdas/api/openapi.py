@@ -1,4 +1,8 @@
-"""The OpenAPI document GET /openapi.json serves: Powertools' own, with one fix-up."""
+"""The OpenAPI document GET /openapi.json serves: Powertools' own, with one fix-up.
+
+Only the document uses the security scheme, so it is built here, when the document is first
+asked for, and a cold start does not import Powertools' OpenAPI models for it.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,10 @@ def served_document(app: APIGatewayHttpResolver) -> str:
     Powertools documents a 422 for every validated route; this API answers invalid requests
     with 400 (lambdas/api/error_responses.py), so only the 422s a route declares remain.
     """
-    document = json.loads(app.get_openapi_json_schema())
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme
+
+    security_schemes: dict[str, SecurityScheme] = {"bearerAuth": HTTPBearer(bearerFormat="JWT")}
+    document = json.loads(app.get_openapi_json_schema(security_schemes=security_schemes))
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.get("responses", {})

@@ -11,7 +11,6 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from lambdas.api.bodies import read_json_bodies_only
 from lambdas.api.error_responses import map_errors_to_responses
@@ -25,7 +24,6 @@ app.configure_openapi(
     version="1.0.0",
     description="Upload videos, follow their processing, and play them back through signed, "
     "short-lived CDN URLs. Routes under /videos need a bearer token (a Cognito ID token).",
-    security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
 )
 for resource in (videos, uploads, captions, catalog):
     app.include_router(resource.router)

@@ -15,14 +15,17 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from botocore.signers import CloudFrontSigner
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from lambdas.core.models import VideoRecord
 from lambdas.core.status import VideoStatus
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from lambdas.core.models import VideoRecord
 
 HLS_FOLDER = "hls"
 DASH_FOLDER = "dash"
@@ -80,15 +83,23 @@ class MediaUrlSigner:
     """Signs access to one video's media prefix with the distribution's private key."""
 
     def __init__(self, config: CdnConfig, private_key_pem: str) -> None:
+        # cryptography is imported by the first request that signs (it reads the key then),
+        # not by every cold start.
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
         key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
         if not isinstance(key, rsa.RSAPrivateKey):
             raise ValueError("the CDN signing key must be an RSA private key (PEM)")
-        self._key = key
+        self._key: rsa.RSAPrivateKey = key
         self._config = config
         self._signer = CloudFrontSigner(config.key_pair_id, self._rsa_sha1)
         self._signed = functools.lru_cache(maxsize=SIGNATURES_KEPT)(self._sign)
 
     def _rsa_sha1(self, message: bytes) -> bytes:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
         # CloudFront verifies signed URLs with RSA-SHA1 (PKCS#1 v1.5); it defines the format.
         return self._key.sign(message, padding.PKCS1v15(), hashes.SHA1())
 

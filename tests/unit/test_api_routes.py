@@ -15,15 +15,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-)
-from botocore.config import Config
 from moto import mock_aws
 
 from lambdas.api.dependencies import ApiDependencies, caller_id, get_dependencies
 from lambdas.api.error_responses import domain_error
+from lambdas.api.idempotency import IdempotencyInProgress, IdempotencyKeyReused
 from lambdas.api.routes import app
 from lambdas.core.errors import UploadAlreadyCompleted, VideoBusy
 from lambdas.core.models import ProcessingLogEntry, VideoRecord
@@ -127,33 +123,18 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
 
 
 def _moto_dependencies(settings: ApiSettings) -> ApiDependencies:
-    s3 = boto3.client("s3", config=Config(signature_version="s3v4"))
-    s3.create_bucket(Bucket=settings.uploads_bucket)
-    s3.put_bucket_versioning(
+    deps = ApiDependencies(settings)  # its clients are made on first use, inside the mock
+    deps.s3.create_bucket(Bucket=settings.uploads_bucket)
+    deps.s3.put_bucket_versioning(
         Bucket=settings.uploads_bucket, VersioningConfiguration={"Status": "Enabled"}
     )
-    s3.create_bucket(Bucket=settings.media_bucket)
+    deps.s3.create_bucket(Bucket=settings.media_bucket)
     VideoRecord.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
-    dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
+    boto3.client("dynamodb").create_table(
         TableName=settings.idempotency_table_name,
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         BillingMode="PAY_PER_REQUEST",
-    )
-    deps = ApiDependencies(
-        settings=settings,
-        s3=s3,
-        sfn=boto3.client("stepfunctions"),
-        secrets=boto3.client("secretsmanager"),
-        idempotency_store=DynamoDBPersistenceLayer(
-            table_name=settings.idempotency_table_name, boto3_client=dynamodb
-        ),
-        idempotency_config=IdempotencyConfig(
-            event_key_jmespath="[owner, key]",
-            payload_validation_jmespath="request",
-            raise_on_no_idempotency_key=True,
-        ),
     )
     app.dependency_overrides[get_dependencies] = lambda: deps
     return deps
@@ -392,3 +373,24 @@ def test_more_active_videos_than_the_limit_are_refused_with_retry_after(api: Api
 def test_a_domain_error_takes_the_status_of_its_nearest_mapped_class() -> None:
     assert domain_error(UploadAlreadyCompleted("done")).status_code == 409
     assert domain_error(VideoBusy("busy")).status_code == 409
+
+
+def test_the_idempotency_refusals_are_mapped_with_the_domain_errors() -> None:
+    reused = domain_error(IdempotencyKeyReused())
+    assert reused.status_code == 422 and reused.body["code"] == "IDEMPOTENCY_KEY_REUSED"
+    in_progress = domain_error(IdempotencyInProgress())
+    assert in_progress.status_code == 409 and in_progress.body["code"] == "IDEMPOTENCY_IN_PROGRESS"
+
+
+def test_a_video_with_nothing_to_play_is_read_without_the_signing_key(api: Api) -> None:
+    # Given an API whose CDN signing key is not stored (the fixture's secret does not exist)
+    video_id = api.create()["video"]["id"]
+    # When the owner reads a video that has no playlist yet
+    status, _, body = api.call("GET", f"/videos/{video_id}")
+    # Then it is served without playback, and the key was never asked for
+    assert status == 200 and body["playback"] is None
+    assert "signer" not in vars(api.deps)
+
+
+def test_the_api_clients_share_the_models_botocore_session(api: Api) -> None:
+    assert api.deps.session is VideoRecord._get_connection().connection.session

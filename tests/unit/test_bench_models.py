@@ -3,6 +3,10 @@ parsing and the balanced plan. No timing is asserted anywhere."""
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import pytest
 
 from bench.api_load import percentile, summarise
@@ -20,7 +24,7 @@ from bench.costs import (
     tasks_cost,
     union_seconds,
 )
-from bench.imports import handler_modules, self_time_by_package
+from bench.imports import cold_imports, handler_modules, self_time_by_package
 from bench.plans import BALANCED, PER_RUNG, balanced_groups, groups_for
 from transcoder.contract import AudioRendition, TranscodeJob, VideoRendition
 
@@ -198,3 +202,16 @@ def test_per_rung_is_one_task_per_job_and_unknown_strategies_are_refused() -> No
     assert len(groups_for(BALANCED, LADDER_1080)) == 2
     with pytest.raises(ValueError, match="unknown strategy"):
         groups_for("fastest", LADDER_1080)
+
+
+def test_cold_imports_read_bytecode_caches_even_where_writing_them_is_turned_off(
+    tmp_path: Path,
+) -> None:
+    # Given a module without a cache, and an environment that turns writing caches off
+    (tmp_path / "tiny_handler.py").write_text("VALUE = 1\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
+    # When the bench measures its cold import
+    measured = cold_imports(["tiny_handler"], env, samples=1)
+    # Then the samples had a cache to read, as a bundle with bytecode would
+    assert list((tmp_path / "__pycache__").glob(f"tiny_handler.*{sys.implementation.cache_tag}*"))
+    assert set(measured["modules_cpu"]) == {"tiny_handler"}

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from lambdas.api.dependencies import Caller, Deps
+from lambdas.api.dependencies import ApiDependencies, Caller, Deps
 from lambdas.api.parameters import OWNER, Language, VideoId, documented
 from lambdas.api.schemas import (
     CaptionBody,
@@ -20,8 +20,8 @@ from lambdas.api.schemas import (
     SingleUploadBody,
 )
 from lambdas.core import captions, videos
+from lambdas.core.models import VideoRecord
 from lambdas.core.observability import logger
-from lambdas.pipeline import subtitles
 
 router = Router()
 
@@ -76,7 +76,7 @@ def complete_caption_upload(
         record,
         captions.canonical_language(language),
     )
-    subtitles.republish(deps.s3, deps.settings.media_bucket, record)
+    _republish(deps, record)
     logger.info("captions added", extra={"video_id": video_id, "language": caption.language})
     return CaptionBody.from_caption(caption)
 
@@ -106,5 +106,13 @@ def delete_caption(
     record = captions.delete_caption(
         deps.s3, deps.settings.media_bucket, record, captions.canonical_language(language)
     )
-    subtitles.republish(deps.s3, deps.settings.media_bucket, record)
+    _republish(deps, record)
     return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
+
+
+def _republish(deps: ApiDependencies, record: VideoRecord) -> None:
+    # The manifest writers (the pipeline's) are imported by the two routes that need them,
+    # not by every cold start.
+    from lambdas.pipeline import subtitles
+
+    subtitles.republish(deps.s3, deps.settings.media_bucket, record)

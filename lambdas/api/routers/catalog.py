@@ -32,6 +32,6 @@ def list_catalog(deps: Deps, limit: Limit = 20, cursor: Cursor = None) -> Catalo
 )
 def get_catalog_video(video_id: VideoId, deps: Deps) -> PublicVideoDetail:
     record = videos.get_public_video(video_id)
-    playback = deps.signer.playback_for(record)
+    playback = deps.playback_for(record)
     summary = PublicVideoBody.from_record(record, playback.poster_url if playback else None)
     return PublicVideoDetail(**summary.model_dump(), playback=PlaybackBody.from_playback(playback))

@@ -3,15 +3,14 @@ reprocess."""
 
 from __future__ import annotations
 
-import os
 from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
-from aws_lambda_powertools.utilities.idempotency import idempotent_function
 
+from lambdas.api import idempotency
 from lambdas.api.dependencies import ApiDependencies, Caller, Deps
 from lambdas.api.parameters import OWNER, Cursor, Limit, VideoId, documented
 from lambdas.api.schemas import (
@@ -28,15 +27,6 @@ from lambdas.core import lifecycle, uploads, videos
 from lambdas.core.observability import logger
 
 router = Router()
-
-# Powertools keys an idempotency record "<Lambda function>.<module>.<function>#<hash>". The
-# prefix is pinned to the one it derived before the routes moved here, so that a retry made
-# across a deploy still finds its record.
-CREATE_VIDEO_RECORDS = "lambdas.api.routes._create_video_idempotently"
-
-
-def create_video_key_prefix() -> str:
-    return f"{os.getenv('AWS_LAMBDA_FUNCTION_NAME', 'test-func')}.{CREATE_VIDEO_RECORDS}"
 
 
 @router.post(
@@ -63,15 +53,15 @@ def create_video(
     if idempotency_key is None:
         stored = _create_video(deps=deps, payload=payload)
     else:
-        deps.idempotency_config.register_lambda_context(router.lambda_context)
-        create_once = idempotent_function(
+        stored = idempotency.run_once(
             _create_video,
-            data_keyword_argument="payload",
-            persistence_store=deps.idempotency_store,
+            store=deps.idempotency_store,
             config=deps.idempotency_config,
-            key_prefix=create_video_key_prefix(),
+            key_prefix=idempotency.create_video_key_prefix(),
+            lambda_context=router.lambda_context,
+            deps=deps,
+            payload=payload,
         )
-        stored = create_once(deps=deps, payload=payload)
     body = CreateVideoResponse.model_validate(stored)
     return Response(
         status_code=HTTPStatus.CREATED,
@@ -132,7 +122,7 @@ def list_videos(
 )
 def get_video(video_id: VideoId, deps: Deps, caller: Caller) -> VideoDetail:
     record, log = videos.get_owned_video_and_log(video_id, caller)
-    return VideoDetail.from_parts(record, deps.signer.playback_for(record), log)
+    return VideoDetail.from_parts(record, deps.playback_for(record), log)
 
 
 @router.patch(
