@@ -19,6 +19,9 @@ COPY lambdas/requirements.txt lambdas/requirements.txt
 RUN pip install awslambdaric==4.2.2 -r lambdas/requirements.txt
 
 COPY lambdas/ lambdas/
+# Bytecode at build time: Lambda's file system is read-only, so what a cold start compiles
+# is not kept for the next.
+RUN python -m compileall -q lambdas/
 
 # Lambda runs the image as an unprivileged user with /var/task as the working directory.
 ENTRYPOINT ["python", "-m", "awslambdaric"]

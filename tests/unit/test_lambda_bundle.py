@@ -1,0 +1,49 @@
+"""The Lambda bundle's bytecode: written by a Python of the runtime's version, valid
+whatever times the asset's zip gives the sources; and the images compile their code."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from cdk import functions
+from local.config import REPO_ROOT
+
+
+def test_the_bundle_is_compiled_to_bytecode_that_ignores_source_times(tmp_path: Path) -> None:
+    package = tmp_path / "lambdas" / "core"
+    package.mkdir(parents=True)
+    module = package / "clock.py"
+    module.write_text("NOW = 1\n")
+
+    functions.compile_bytecode(tmp_path, sys.executable)
+
+    cached = Path(importlib.util.cache_from_source(str(module)))
+    data = cached.read_bytes()
+    flags = int.from_bytes(data[4:8], "little")
+    assert flags == 0b01  # hash-based, not checked against the source
+
+
+def test_the_runtime_interpreter_is_one_of_the_runtimes_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    monkeypatch.setattr(functions, "_PYTHON_VERSION", here)
+    assert functions.runtime_interpreter() == sys.executable
+
+    monkeypatch.setattr(functions, "_PYTHON_VERSION", "3.99")
+    monkeypatch.setattr(functions.shutil, "which", lambda name: None)
+    assert functions.runtime_interpreter() is None
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "package"),
+    [("lambdas/probe.Dockerfile", "lambdas"), ("transcoder_image/Dockerfile", "transcoder")],
+)
+def test_each_image_compiles_its_code_after_copying_it(dockerfile: str, package: str) -> None:
+    lines = (REPO_ROOT / dockerfile).read_text().splitlines()
+    copied = lines.index(f"COPY {package}/ {package}/")
+    assert f"RUN python -m compileall -q {package}/" in lines[copied + 1 :]
