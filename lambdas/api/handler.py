@@ -2,11 +2,14 @@
 
 from typing import Any
 
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from lambdas.core.cold_start import collection_paused
 
-from lambdas.api.routes import app
-from lambdas.core.observability import capture_lambda_handler, logger, metrics
+with collection_paused():
+    from aws_lambda_powertools.logging import correlation_paths
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from lambdas.api.routes import app
+    from lambdas.core.observability import capture_lambda_handler, logger, metrics
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
