@@ -14,8 +14,7 @@ from lambdas.core.cold_start import collection_paused
 @pytest.fixture
 def collector() -> Iterator[None]:
     enabled = gc.isenabled()
-    yield
-    gc.unfreeze()
+    yield  # what a test froze stays frozen: unfreezing would free what a stack up holds too
     (gc.enable if enabled else gc.disable)()
 
 
