@@ -173,26 +173,55 @@ def check_decodes(report: dict[str, Any], source: SourceInfo) -> None:
         )
 
 
+class Ffprobe:
+    """One ffprobe process, started at once, so that two can run side by side; `report`
+    waits for its JSON report, and a failure becomes the rejection that names the file's
+    kind (from ffprobe's log and, through `head`, the file's first bytes)."""
+
+    def __init__(
+        self, command: list[str], timeout_seconds: float, *, head: Callable[[], bytes] = bytes
+    ):
+        self.timeout_seconds = timeout_seconds
+        self._deadline = time.monotonic() + timeout_seconds
+        self._head = head
+        self._process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def report(self) -> dict[str, Any]:
+        try:
+            stdout, stderr = self._process.communicate(
+                timeout=max(0.0, self._deadline - time.monotonic())
+            )
+        except subprocess.TimeoutExpired as error:
+            self.stop()
+            raise SourceTimeout(
+                f"Reading the uploaded file took longer than {self.timeout_seconds:g} s, the "
+                "probe's limit: it is very slow to read (a large file with its index at the "
+                'end, or a damaged one). Re-export it with the index at the start (MP4 "fast '
+                'start") and upload again.'
+            ) from error
+        if self._process.returncode != 0:
+            raise unreadable(stderr, self._head())
+        report: dict[str, Any] = json.loads(stdout or "{}")
+        return report
+
+    def stop(self) -> None:
+        """Kills the process if it still runs, and reaps it."""
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.communicate()
+
+
 def run_ffprobe(
     command: list[str], timeout_seconds: float, *, head: Callable[[], bytes] = bytes
 ) -> dict[str, Any]:
-    """ffprobe's JSON report; a failure becomes the rejection that names the file's kind
-    (from ffprobe's log and, through `head`, the file's first bytes)."""
-    try:
-        completed = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout_seconds, check=False
-        )
-    except subprocess.TimeoutExpired as error:
-        raise SourceTimeout(
-            f"Reading the uploaded file took longer than {timeout_seconds:g} s, the probe's "
-            "limit: it is very slow to read (a large file with its index at the end, or a "
-            'damaged one). Re-export it with the index at the start (MP4 "fast start") '
-            "and upload again."
-        ) from error
-    if completed.returncode != 0:
-        raise unreadable(completed.stderr, head())
-    report: dict[str, Any] = json.loads(completed.stdout or "{}")
-    return report
+    """ffprobe's JSON report (`Ffprobe`, waited for)."""
+    return Ffprobe(command, timeout_seconds, head=head).report()
 
 
 class ProbeBudget:
@@ -263,18 +292,24 @@ def read_source(
     def decode(packets: int = DECODE_CHECK_PACKETS) -> dict[str, Any]:
         return run_ffprobe(decode_check_command(binary, url, packets), budget.next_timeout())
 
-    decoded, whole = decode(DECODE_FIRST_PACKETS), False
-    if not decoded.get("frames"):
-        decoded, whole = decode(), True
-    check_decodes(decoded, source)
+    # The end check needs only the declared duration: it reads beside the decode check
     start = start_seconds(report)
-    command = end_check_command(binary, url, start + source.duration_seconds)
+    end_check = Ffprobe(
+        end_check_command(binary, url, start + source.duration_seconds), budget.next_timeout()
+    )
     try:
-        packets = run_ffprobe(command, budget.next_timeout()).get("packets", [])
-    except SourceTimeout:
-        raise
-    except MediaRejected:
-        packets = []  # not confirmed: the duration falls back to what was decoded
+        decoded, whole = decode(DECODE_FIRST_PACKETS), False
+        if not decoded.get("frames"):
+            decoded, whole = decode(), True
+        check_decodes(decoded, source)
+        try:
+            packets = end_check.report().get("packets", [])
+        except SourceTimeout:
+            raise
+        except MediaRejected:
+            packets = []  # not confirmed: the duration falls back to what was decoded
+    finally:
+        end_check.stop()
     if not whole and not duration_confirmed(source.duration_seconds, start, packets):
         decoded = decode()  # the fallback reaches as far as the whole check's frames
     duration = verified_duration(

@@ -192,13 +192,15 @@ def test_a_source_slower_than_the_probes_limit_ends_source_timeout() -> None:
 
 
 def _recording_ffprobe(tmp_path: Path) -> tuple[Settings, Path]:
-    """Settings whose ffprobe is a wrapper that logs each call's -read_intervals."""
+    """Settings whose ffprobe is a wrapper that logs when each call starts and when it
+    ends, by its -read_intervals."""
     log = tmp_path / "ffprobe-calls.log"
     wrapper = tmp_path / "ffprobe"
     wrapper.write_text(
         '#!/bin/sh\nprev=""\nfor a in "$@"; do\n'
-        f'  [ "$prev" = "-read_intervals" ] && echo "$a" >> "{log}"\n  prev="$a"\ndone\n'
-        'exec ffprobe "$@"\n'
+        '  [ "$prev" = "-read_intervals" ] && intervals="$a"\n  prev="$a"\ndone\n'
+        f'echo "start $intervals" >> "{log}"\nffprobe "$@"\ncode=$?\n'
+        f'echo "end $intervals" >> "{log}"\nexit $code\n'
     )
     wrapper.chmod(0o755)
     log.write_text("")
@@ -209,7 +211,7 @@ def _recording_ffprobe(tmp_path: Path) -> tuple[Settings, Path]:
 
 
 def _decode_checks(log: Path) -> list[str]:
-    return [line for line in log.read_text().splitlines() if line.startswith("%+#")]
+    return [line.split()[1] for line in log.read_text().splitlines() if line.startswith("start %")]
 
 
 def test_an_honest_clip_is_decode_checked_on_its_first_packets_only(
@@ -257,3 +259,17 @@ def test_a_duration_not_confirmed_falls_back_to_the_whole_decode_checks_frames(
 
     assert source.duration_seconds == pytest.approx(3.0, abs=0.1)
     assert _decode_checks(log) == [f"%+#{DECODE_FIRST_PACKETS}", f"%+#{DECODE_CHECK_PACKETS}"]
+
+
+def test_the_end_check_reads_beside_the_decode_check(
+    uploaded_url: Callable[[Path], str], tmp_path: Path
+) -> None:
+    settings, log = _recording_ffprobe(tmp_path)
+    path = make_clip(tmp_path / "clip.mp4", width=320, height=240, seconds=3.0)
+
+    read_source(uploaded_url(path), path.stat().st_size, settings)
+
+    calls = log.read_text().splitlines()
+    end_check = next(line for line in calls if line.startswith("start ") and "%+#1500" in line)
+    decode_done = calls.index(f"end %+#{DECODE_FIRST_PACKETS}")
+    assert calls.index(end_check) < decode_done  # started before the decode check ended
