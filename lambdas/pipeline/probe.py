@@ -286,21 +286,27 @@ def read_source(
     """ffprobe's facts about the source at `url`, its first frames decoded, and its
     duration checked against where its data ends, all within the probe's time budget."""
     binary, budget = settings.ffprobe_binary, ProbeBudget(settings.ffprobe_timeout_seconds)
-    report = run_ffprobe(ffprobe_command(binary, url), budget.next_timeout(), head=head)
-    source = parse_ffprobe(report, size_bytes=size)
 
-    def decode(packets: int = DECODE_CHECK_PACKETS) -> dict[str, Any]:
-        return run_ffprobe(decode_check_command(binary, url, packets), budget.next_timeout())
+    def decode(packets: int = DECODE_CHECK_PACKETS) -> Ffprobe:
+        return Ffprobe(decode_check_command(binary, url, packets), budget.next_timeout())
 
-    # The end check needs only the declared duration: it reads beside the decode check
-    start = start_seconds(report)
-    end_check = Ffprobe(
-        end_check_command(binary, url, start + source.duration_seconds), budget.next_timeout()
-    )
+    # The first packets' decode check needs nothing from the other calls, and the end check
+    # only the declared duration: each starts as soon as it can, and their reports are read
+    # in the order the checks were made one after the other, so the same check decides
+    first_frames = decode(DECODE_FIRST_PACKETS)
+    running = [first_frames]
     try:
-        decoded, whole = decode(DECODE_FIRST_PACKETS), False
+        report = run_ffprobe(ffprobe_command(binary, url), budget.next_timeout(), head=head)
+        source = parse_ffprobe(report, size_bytes=size)
+        start = start_seconds(report)
+        end_check = Ffprobe(
+            end_check_command(binary, url, start + source.duration_seconds),
+            budget.next_timeout(),
+        )
+        running.append(end_check)
+        decoded, whole = first_frames.report(), False
         if not decoded.get("frames"):
-            decoded, whole = decode(), True
+            decoded, whole = decode().report(), True
         check_decodes(decoded, source)
         try:
             packets = end_check.report().get("packets", [])
@@ -309,9 +315,10 @@ def read_source(
         except MediaRejected:
             packets = []  # not confirmed: the duration falls back to what was decoded
     finally:
-        end_check.stop()
+        for process in running:
+            process.stop()
     if not whole and not duration_confirmed(source.duration_seconds, start, packets):
-        decoded = decode()  # the fallback reaches as far as the whole check's frames
+        decoded = decode().report()  # the fallback reaches as far as the whole check's frames
     duration = verified_duration(
         source.duration_seconds, start, packets, list(decoded.get("frames", []))
     )
