@@ -122,27 +122,67 @@ def end_of_execution(events: Sequence[Mapping[str, Any]]) -> float:
     return _epoch(final[-1]["timestamp"])
 
 
+def state_seconds(events: Sequence[Mapping[str, Any]], name: str) -> float | None:
+    """How long the first run of the state called `name` took, entered to exited."""
+    entered = None
+    for event in events:
+        if _state_name(event) != name:
+            continue
+        if event["type"].endswith("StateEntered") and entered is None:
+            entered = _epoch(event["timestamp"])
+        elif event["type"].endswith("StateExited") and entered is not None:
+            return _epoch(event["timestamp"]) - entered
+    return None
+
+
+def _state_name(event: Mapping[str, Any]) -> str:
+    details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails") or {}
+    return str(details.get("name", ""))
+
+
+# Parts of the overhead that are one state each: (key, state name)
+_STATE_PARTS = (("claim", "Claim"), ("probe", "Probe"), ("finalise", "Finalise"))
+
+
 def overhead_breakdown(
     events: Sequence[Mapping[str, Any]], uploaded_at: float, intervals: Sequence[TaskInterval]
 ) -> dict[str, float]:
     """Where the pipeline's wall goes outside the transcoders: before the first one starts
     (upload event, claim, probe), between them (the Map starting the next task), and after
-    the last one (Finalise)."""
+    the last one (Finalise); these four add up to the overhead. Beside them, what the states
+    in them took: `claim` and `probe` (in the first part; `map_to_first_task` is its rest
+    after the Probe), and `finalise` (in the last)."""
     started = start_of_execution(events)
     ended = end_of_execution(events)
+    states = {key: state_seconds(events, name) for key, name in _STATE_PARTS}
+    details = {key: round(seconds, 3) for key, seconds in states.items() if seconds is not None}
     if not intervals:
         return {
             "upload_to_execution_start": round(started - uploaded_at, 3),
             "execution_start_to_first_task": round(ended - started, 3),
             "between_tasks": 0.0,
             "last_task_to_execution_end": 0.0,
+            **details,
         }
     first = min(i.started for i in intervals)
     last = max(i.stopped for i in intervals)
     between = (last - first) - union_seconds([(i.started, i.stopped) for i in intervals])
+    before_map = sum(states[key] or 0.0 for key in ("claim", "probe"))
+    if states["probe"] is not None:
+        details["map_to_first_task"] = round(first - started - before_map, 3)
     return {
         "upload_to_execution_start": round(started - uploaded_at, 3),
         "execution_start_to_first_task": round(first - started, 3),
         "between_tasks": round(between, 3),
         "last_task_to_execution_end": round(ended - last, 3),
+        **details,
     }
+
+
+# The parts of overhead_breakdown that add up to the overhead
+OVERHEAD_TOTAL_PARTS = (
+    "upload_to_execution_start",
+    "execution_start_to_first_task",
+    "between_tasks",
+    "last_task_to_execution_end",
+)

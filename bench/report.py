@@ -533,14 +533,21 @@ def _overhead_parts_lines(per_rung: PerRung) -> list[str]:
     parts = per_rung.orchestration_overhead_parts_seconds
     if not parts:
         return []
+    before = "claim, probe, Map"
+    if {"claim", "probe", "map_to_first_task"} <= parts.keys():
+        before = (
+            f"claim {parts['claim']:.2f} s, probe {parts['probe']:.2f} s, the rest "
+            f"(Map, RunTask) {parts['map_to_first_task']:.2f} s"
+        )
+    after = f"Finalise {parts['finalise']:.2f} s" if "finalise" in parts else "Finalise"
     return [
         "",
         "Orchestration overhead, where it goes: "
         f"{parts['upload_to_execution_start']:.2f} s from the upload to the execution's "
         f"start (S3 event, queue, pump), {parts['execution_start_to_first_task']:.2f} s "
-        f"to the first transcoder (claim, probe, Map), {parts['between_tasks']:.2f} s "
+        f"to the first transcoder ({before}), {parts['between_tasks']:.2f} s "
         "between transcoders (the Map starting the next task), "
-        f"{parts['last_task_to_execution_end']:.2f} s after the last (Finalise).",
+        f"{parts['last_task_to_execution_end']:.2f} s after the last ({after}).",
     ]
 
 

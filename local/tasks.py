@@ -186,9 +186,15 @@ class TaskLauncher:
     base_environment: Mapping[str, str] = field(default_factory=dict)
     faults: TaskFaults = field(default_factory=TaskFaults)
     tasks: dict[str, LocalTask] = field(default_factory=dict)
+    _client: Any = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # One client, made with the launcher: making one loads ECS's service model (about
+        # 0.25 s of CPU), which the first task of a run waited for, in no way like on AWS
+        self._client = boto3.client("ecs", endpoint_url=self.endpoint_url, region_name=self.region)
 
     def _ecs(self) -> Any:
-        return boto3.client("ecs", endpoint_url=self.endpoint_url, region_name=self.region)
+        return self._client
 
     def run(self, parameters: Mapping[str, Any]) -> LocalTask:
         ecs = self._ecs()

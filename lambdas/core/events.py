@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-import boto3
+from botocore.session import get_session
 
 from lambdas.core.models import VideoRecord
 from lambdas.core.observability import logger
@@ -80,4 +80,5 @@ class VideoEventPublisher:
 @lru_cache(maxsize=1)
 def default_publisher() -> VideoEventPublisher:
     """The publisher of the running function, built on first use (never at import)."""
-    return VideoEventPublisher(boto3.client("events"), get_settings().event_bus_name)
+    client = get_session().create_client("events")  # botocore's: boto3 is not imported
+    return VideoEventPublisher(cast("EventBridgeClient", client), get_settings().event_bus_name)

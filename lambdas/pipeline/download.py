@@ -183,14 +183,19 @@ def make_download(
     with tempfile.TemporaryDirectory(prefix="download-") as workdir:
         output = Path(workdir) / "video.mp4"
         remux(s3, bucket, video, pick_audio(media), output, ffmpeg=ffmpeg)
-        s3.upload_file(
-            str(output),
-            bucket,
-            key,
-            ExtraArgs={
-                "ContentType": MP4_CONTENT_TYPE,
-                "ContentDisposition": content_disposition(title),
-                "CacheControl": DOWNLOAD_CACHE_CONTROL,
-            },
-        )
+        # What boto3's upload_file runs (multipart above 8 MiB), on the function's plain
+        # botocore client; imported here, as only this upload needs it
+        from s3transfer.manager import TransferManager
+
+        with TransferManager(s3) as transfers:
+            transfers.upload(
+                str(output),
+                bucket,
+                key,
+                extra_args={
+                    "ContentType": MP4_CONTENT_TYPE,
+                    "ContentDisposition": content_disposition(title),
+                    "CacheControl": DOWNLOAD_CACHE_CONTROL,
+                },
+            ).result()
     return key

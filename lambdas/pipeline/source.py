@@ -267,6 +267,13 @@ def start_seconds(report: dict[str, Any]) -> float:
         return 0.0
 
 
+def duration_confirmed(declared: float, start: float, end_packets: list[dict[str, Any]]) -> bool:
+    """Whether the packets read after seeking to the declared end reach it (within
+    DURATION_TOLERANCE_SECONDS)."""
+    reached = max((_end(packet) for packet in end_packets), default=0.0)
+    return reached - start >= declared - DURATION_TOLERANCE_SECONDS
+
+
 def verified_duration(
     declared: float,
     start: float,
@@ -278,9 +285,9 @@ def verified_duration(
     backward seek lands on the last keyframe that exists, so a header claiming more than
     the data holds shows the data's real end); otherwise the furthest point seen decoding
     (those packets, or the first frames), which a crafted header cannot raise."""
-    reached = max((_end(packet) for packet in end_packets), default=0.0)
-    if reached - start >= declared - DURATION_TOLERANCE_SECONDS:
+    if duration_confirmed(declared, start, end_packets):
         return declared
+    reached = max((_end(packet) for packet in end_packets), default=0.0)
     decoded = max((_end(frame) for frame in first_frames), default=0.0)
     return round(max(reached, decoded) - start, 3)
 

@@ -15,7 +15,14 @@ import pytest
 
 from lambdas.core.settings import Settings
 from lambdas.pipeline.errors import NotAVideo, SourceTimeout
-from lambdas.pipeline.probe import SNIFF_BYTES, ffprobe_command, read_source, run_ffprobe
+from lambdas.pipeline.probe import (
+    DECODE_CHECK_PACKETS,
+    DECODE_FIRST_PACKETS,
+    SNIFF_BYTES,
+    ffprobe_command,
+    read_source,
+    run_ffprobe,
+)
 from lambdas.pipeline.source import SourceInfo
 from tests.integration.conftest import Buckets
 from tests.support.hostile import (
@@ -179,3 +186,90 @@ def test_a_source_slower_than_the_probes_limit_ends_source_timeout() -> None:
 
     with stalling_server() as url, pytest.raises(SourceTimeout, match="took longer than 1 s"):
         read_source(url, 1000, settings)
+
+
+# --- the decode check decodes the first packets, and all of them only when needed ----------
+
+
+def _recording_ffprobe(tmp_path: Path) -> tuple[Settings, Path]:
+    """Settings whose ffprobe is a wrapper that logs when each call starts and when it
+    ends, by its -read_intervals."""
+    log = tmp_path / "ffprobe-calls.log"
+    wrapper = tmp_path / "ffprobe"
+    wrapper.write_text(
+        '#!/bin/sh\nprev=""\nfor a in "$@"; do\n'
+        '  [ "$prev" = "-read_intervals" ] && intervals="$a"\n  prev="$a"\ndone\n'
+        f'echo "start $intervals" >> "{log}"\nffprobe "$@"\ncode=$?\n'
+        f'echo "end $intervals" >> "{log}"\nexit $code\n'
+    )
+    wrapper.chmod(0o755)
+    log.write_text("")
+    settings = Settings(
+        videos_table_name="t", uploads_bucket="u", media_bucket="m", ffprobe_binary=str(wrapper)
+    )
+    return settings, log
+
+
+def _decode_checks(log: Path) -> list[str]:
+    return [line.split()[1] for line in log.read_text().splitlines() if line.startswith("start %")]
+
+
+def test_an_honest_clip_is_decode_checked_on_its_first_packets_only(
+    uploaded_url: Callable[[Path], str], tmp_path: Path
+) -> None:
+    settings, log = _recording_ffprobe(tmp_path)
+    path = make_clip(tmp_path / "clip.mp4", width=320, height=240, seconds=3.0)
+
+    source = read_source(uploaded_url(path), path.stat().st_size, settings)
+
+    assert source.duration_seconds == pytest.approx(3.0, abs=0.05)
+    assert _decode_checks(log) == [f"%+#{DECODE_FIRST_PACKETS}"]
+
+
+def test_a_stream_cut_mid_gop_gets_the_whole_decode_check_and_passes_it(
+    uploaded_url: Callable[[Path], str], tmp_path: Path
+) -> None:
+    # Given an MPEG-TS cut 30 % in: its first packets reference a picture it does not hold
+    settings, log = _recording_ffprobe(tmp_path)
+    whole = tmp_path / "whole.ts"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+         "testsrc2=size=320x240:rate=25:duration=6", "-c:v", "libx264", "-g", "50", "-bf", "0",
+         str(whole)],
+        check=True,
+    )  # fmt: skip
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.ts"
+    cut.write_bytes(data[(len(data) // 188 * 3 // 10) * 188 :])  # on a TS packet boundary
+
+    source = read_source(uploaded_url(cut), cut.stat().st_size, settings)
+
+    # Then the first packets give no frame, and the whole check reaches the next keyframe
+    assert source.duration_seconds > 3.0
+    assert _decode_checks(log) == [f"%+#{DECODE_FIRST_PACKETS}", f"%+#{DECODE_CHECK_PACKETS}"]
+
+
+def test_a_duration_not_confirmed_falls_back_to_the_whole_decode_checks_frames(
+    uploaded_url: Callable[[Path], str], tmp_path: Path
+) -> None:
+    settings, log = _recording_ffprobe(tmp_path)
+    path = huge_declared_duration(tmp_path / "long.mp4")
+
+    source = read_source(uploaded_url(path), path.stat().st_size, settings)
+
+    assert source.duration_seconds == pytest.approx(3.0, abs=0.1)
+    assert _decode_checks(log) == [f"%+#{DECODE_FIRST_PACKETS}", f"%+#{DECODE_CHECK_PACKETS}"]
+
+
+def test_the_first_packets_decode_check_starts_before_the_metadata_call_ends(
+    uploaded_url: Callable[[Path], str], tmp_path: Path
+) -> None:
+    settings, log = _recording_ffprobe(tmp_path)
+    path = make_clip(tmp_path / "clip.mp4", width=320, height=240, seconds=3.0)
+
+    read_source(uploaded_url(path), path.stat().st_size, settings)
+
+    calls = log.read_text().splitlines()  # the metadata call has no -read_intervals
+    end_check = next(line for line in calls if line.startswith("start ") and "%+#1500" in line)
+    assert calls.index(f"start %+#{DECODE_FIRST_PACKETS}") < calls.index("end ")
+    assert calls.index(end_check) > calls.index("end ")  # it seeks by the declared duration

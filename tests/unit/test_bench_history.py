@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bench.history import (
+    OVERHEAD_TOTAL_PARTS,
     TaskInterval,
     claimed_execution,
     end_of_execution,
@@ -61,13 +62,22 @@ def succeeded(seconds: float, arn: str) -> dict[str, Any]:
     }
 
 
+def state(seconds: float, kind: str, name: str) -> dict[str, Any]:
+    key = "stateEnteredEventDetails" if kind.endswith("Entered") else "stateExitedEventDetails"
+    return {"timestamp": at(seconds), "type": kind, key: {"name": name}}
+
+
 HISTORY: list[dict[str, Any]] = [
     {"timestamp": at(1.0), "type": "ExecutionStarted"},
+    state(1.05, "TaskStateEntered", "Claim"),
+    state(1.15, "TaskStateExited", "Claim"),
+    state(1.15, "TaskStateEntered", "Probe"),
     {
         "timestamp": at(1.5),
         "type": "TaskSucceeded",  # the probe: a Lambda, not a transcoder
         "taskSucceededEventDetails": {"resource": "invoke", "output": "{}"},
     },
+    state(1.55, "TaskStateExited", "Probe"),
     {
         "timestamp": at(1.6),
         "type": "MapStateEntered",
@@ -86,6 +96,8 @@ HISTORY: list[dict[str, Any]] = [
             "cause": json.dumps({"TaskArn": "arn:task/b"}),
         },
     },
+    state(17.2, "TaskStateEntered", "Finalise"),
+    state(17.9, "TaskStateExited", "Finalise"),
     {"timestamp": at(18.0), "type": "ExecutionSucceeded"},
 ]
 
@@ -120,10 +132,17 @@ def test_overhead_is_split_into_before_between_and_after_the_transcoders() -> No
         "execution_start_to_first_task": pytest.approx(1.0),
         "between_tasks": pytest.approx(0.5),
         "last_task_to_execution_end": pytest.approx(1.0),
+        # of which: the states in them
+        "claim": pytest.approx(0.1),
+        "probe": pytest.approx(0.4),
+        "map_to_first_task": pytest.approx(0.5),
+        "finalise": pytest.approx(0.7),
     }
     # wall 18 s = 3.5 s of overhead + 14.5 s of transcoders
-    assert sum(parts.values()) + sum(i.seconds for i in task_intervals(HISTORY)) == (
-        pytest.approx(18.0)
+    overhead = sum(parts[key] for key in OVERHEAD_TOTAL_PARTS)
+    assert overhead + sum(i.seconds for i in task_intervals(HISTORY)) == pytest.approx(18.0)
+    assert parts["claim"] + parts["probe"] + parts["map_to_first_task"] == pytest.approx(
+        parts["execution_start_to_first_task"]
     )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
+from bench import report
 from bench.report import (
     render_summary,
     strategy_costs,
@@ -280,3 +282,22 @@ def test_a_measured_balanced_run_is_reported_as_measured_with_the_model_beside_i
     assert "| 1080p | 1920x1080 | 5000 | 6000 | 0.9800 | 5100 | 0.9811 |" in summary
     # Without a measured run, the model keeps its old label.
     assert "balanced (modelled)" in render_summary(results())
+
+
+def test_the_overhead_line_names_what_the_claim_probe_and_finalise_took() -> None:
+    parts = {
+        "upload_to_execution_start": 0.01,
+        "execution_start_to_first_task": 0.8,
+        "between_tasks": 0.15,
+        "last_task_to_execution_end": 0.2,
+        "claim": 0.05,
+        "probe": 0.7,
+        "map_to_first_task": 0.05,
+        "finalise": 0.18,
+    }
+    per_rung = cast(Any, SimpleNamespace(orchestration_overhead_parts_seconds=parts))
+
+    line = report._overhead_parts_lines(per_rung)[-1]
+
+    assert "0.80 s to the first transcoder (claim 0.05 s, probe 0.70 s, the rest" in line
+    assert "0.20 s after the last (Finalise 0.18 s)" in line

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from local.tasks import INTERRUPT_AFTER_SECONDS, TaskFaults
+from local.tasks import INTERRUPT_AFTER_SECONDS, TaskFaults, TaskLauncher
 
 JOB = {"video_id": "v1", "rendition": {"name": "360p"}}
 
@@ -34,3 +34,10 @@ def test_a_planned_interruption_applies_on_any_capacity(tmp_path: Path) -> None:
 
     outcomes = [faults.interrupts(JOB, "FARGATE") for _ in range(3)]
     assert [o is not None for o in outcomes] == [True, True, False]
+
+
+def test_a_launcher_makes_its_ecs_client_once_before_any_task(tmp_path: Path) -> None:
+    # Making a client loads ECS's service model: the first task used to wait for it
+    launcher = TaskLauncher(endpoint_url="http://127.0.0.1:9", log_dir=tmp_path)
+
+    assert launcher._ecs() is launcher._ecs()
