@@ -1,13 +1,16 @@
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from lambdas.core.cold_start import collection_paused
 
-from lambdas.core import events, processing_log, videos
-from lambdas.core.observability import capture_lambda_handler, logger
-from lambdas.core.status import VideoStatus
-from lambdas.pipeline.clients import pipeline_adapters
-from lambdas.pipeline.failure import FailureRequest, record_failure
+with collection_paused():
+    from aws_lambda_powertools.utilities.parser import event_parser
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from lambdas.core import events, processing_log, videos
+    from lambdas.core.observability import capture_lambda_handler, logger
+    from lambdas.core.status import VideoStatus
+    from lambdas.pipeline.clients import pipeline_adapters
+    from lambdas.pipeline.failure import FailureRequest, record_failure
 
 
 @logger.inject_lambda_context

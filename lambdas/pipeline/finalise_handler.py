@@ -1,13 +1,16 @@
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from lambdas.core.cold_start import collection_paused
 
-from lambdas.core import events, processing_log
-from lambdas.core.clock import utc_now_iso
-from lambdas.core.observability import capture_lambda_handler, logger
-from lambdas.pipeline.clients import pipeline_adapters
-from lambdas.pipeline.finalise import FinaliseRequest, finalise, publish_provisional
+with collection_paused():
+    from aws_lambda_powertools.utilities.parser import event_parser
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from lambdas.core import events, processing_log
+    from lambdas.core.clock import utc_now_iso
+    from lambdas.core.observability import capture_lambda_handler, logger
+    from lambdas.pipeline.clients import pipeline_adapters
+    from lambdas.pipeline.finalise import FinaliseRequest, finalise, publish_provisional
 
 
 @logger.inject_lambda_context

@@ -1,13 +1,16 @@
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from lambdas.core.cold_start import collection_paused
 
-from lambdas.core import processing_log, videos
-from lambdas.core.observability import capture_lambda_handler, logger
-from lambdas.pipeline.clients import pipeline_adapters
-from lambdas.pipeline.kept import kept_jobs
-from lambdas.pipeline.probe import ProbeRequest, plan_jobs, probe_source
+with collection_paused():
+    from aws_lambda_powertools.utilities.parser import event_parser
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from lambdas.core import processing_log, videos
+    from lambdas.core.observability import capture_lambda_handler, logger
+    from lambdas.pipeline.clients import pipeline_adapters
+    from lambdas.pipeline.kept import kept_jobs
+    from lambdas.pipeline.probe import ProbeRequest, plan_jobs, probe_source
 
 
 @logger.inject_lambda_context
