@@ -76,7 +76,18 @@ def runtime_interpreter() -> str | None:
     version-specific); None when this machine has none."""
     if f"{sys.version_info.major}.{sys.version_info.minor}" == _PYTHON_VERSION:
         return sys.executable
-    return shutil.which(f"python{_PYTHON_VERSION}")
+    candidate = shutil.which(f"python{_PYTHON_VERSION}")
+    if candidate is None:
+        return None
+    # A version manager's shim may be on the PATH for a version it has not installed.
+    version = "import sys; print('%d.%d' % sys.version_info[:2])"
+    try:
+        ran = subprocess.run(
+            [candidate, "-c", version], capture_output=True, text=True, timeout=30, check=False
+        )
+    except OSError:
+        return None
+    return candidate if ran.returncode == 0 and ran.stdout.strip() == _PYTHON_VERSION else None
 
 
 def compile_bytecode(root: Path, interpreter: str) -> None:

@@ -32,17 +32,26 @@ def upload(
 
 
 def dead_letters(stack: OfflineStack) -> list[dict[str, Any]]:
-    """Reads (and leaves) every message in the DLQ."""
+    """Reads (and leaves) every message in the DLQ: each one read is hidden until all are
+    read (a receive with no visibility timeout would return the same first ten again),
+    then made visible again."""
     assert stack.deployed is not None
     sqs = stack.client("sqs")
     url = stack.deployed.dead_letter_queue_url
     seen: dict[str, dict[str, Any]] = {}
-    for _ in range(5):
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
-        for message in batch.get("Messages", []):
+    receipts: list[str] = []
+    while batch := sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60
+    ).get("Messages", []):
+        for message in batch:
             seen[message["MessageId"]] = json.loads(message["Body"])
-        if not batch.get("Messages"):
-            break
+            receipts.append(message["ReceiptHandle"])
+    for start in range(0, len(receipts), 10):
+        entries = [
+            {"Id": str(index), "ReceiptHandle": receipt, "VisibilityTimeout": 0}
+            for index, receipt in enumerate(receipts[start : start + 10])
+        ]
+        sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
     return list(seen.values())
 
 

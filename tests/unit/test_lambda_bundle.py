@@ -39,6 +39,22 @@ def test_the_runtime_interpreter_is_one_of_the_runtimes_version(
     assert functions.runtime_interpreter() is None
 
 
+def test_a_python_on_the_path_that_does_not_run_or_is_another_version_is_not_used(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    shim = tmp_path / "python3.99"
+    shim.write_text("#!/bin/sh\necho 'python3.99: command not found' >&2\nexit 127\n")
+    shim.chmod(0o755)
+    monkeypatch.setattr(functions, "_PYTHON_VERSION", "3.99")
+    monkeypatch.setattr(functions.shutil, "which", lambda name: str(shim))
+    assert functions.runtime_interpreter() is None
+
+    other = tmp_path / "python-other"
+    other.symlink_to(sys.executable)  # runs, but reports this interpreter's version
+    monkeypatch.setattr(functions.shutil, "which", lambda name: str(other))
+    assert functions.runtime_interpreter() is None
+
+
 @pytest.mark.parametrize(
     ("dockerfile", "package"),
     [("lambdas/probe.Dockerfile", "lambdas"), ("transcoder_image/Dockerfile", "transcoder")],
