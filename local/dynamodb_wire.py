@@ -79,6 +79,10 @@ def install() -> None:
     _installed = True
 
 
+def installed() -> bool:
+    return _installed
+
+
 def uninstall() -> None:
     global _installed  # noqa: PLW0603 - one patch per process
     BaseJSONSerializer._serialize_type_structure = _original_structure  # type: ignore[method-assign]

@@ -63,7 +63,10 @@ def test_a_source_overwritten_while_its_jobs_run_is_transcoded_from_the_checked_
     # the first version's picture and length, not the overwrite's
     assert video["status"] == "COMPLETED", video.get("error")
     versions = s3.list_object_versions(Bucket=bucket, Prefix=key)["Versions"]
-    checked = min(versions, key=lambda version: version["LastModified"])["VersionId"]
+    # The overwrite is the latest; the first upload's is the other one (LastModified has
+    # one-second resolution, and both may fall in the same second).
+    assert len(versions) == 2
+    checked = next(version["VersionId"] for version in versions if not version["IsLatest"])
     jobs = launched_jobs(video_id)
     assert [job.name for job in jobs].count(HUNG_JOB) == 2  # the hung attempt and the retry
     assert {job.source_version for job in jobs} == {checked}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -131,12 +132,21 @@ def _create_table(client: Any, name: str) -> None:
 
 @pytest.fixture
 def client() -> Iterator[Any]:
-    with mock_aws():
-        dynamodb = boto3.client(
+    """moto in memory. An offline stack in this session keeps its state in the same moto
+    backends and has installed the shortcut: neither is reset here, and the shortcut is as
+    it was afterwards."""
+    was_installed = dynamodb_wire.installed()
+    dynamodb_wire.uninstall()
+    mock = mock_aws()
+    mock.start(reset=False)
+    try:
+        yield boto3.client(
             "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
         )
-        yield dynamodb
-    dynamodb_wire.uninstall()
+    finally:
+        mock.stop(remove_data=False)
+        if was_installed:
+            dynamodb_wire.install()
 
 
 def _bodies(client: Any, table: str) -> dict[str, Any]:
@@ -161,8 +171,9 @@ def _bodies(client: Any, table: str) -> dict[str, Any]:
 def test_every_operation_writes_what_motos_own_serializer_writes(
     client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _create_table(client, "moto-own")
-    _create_table(client, "shortcut")
+    own_table, shortcut_table = (f"{name}-{uuid.uuid4().hex}" for name in ("own", "shortcut"))
+    _create_table(client, own_table)
+    _create_table(client, shortcut_table)
     walked: list[str] = []
     original = dynamodb_wire._original_structure
 
@@ -172,13 +183,13 @@ def test_every_operation_writes_what_motos_own_serializer_writes(
 
     # moto's own walk, counted; then the shortcut, whose fallback is the same walk.
     monkeypatch.setattr(BaseJSONSerializer, "_serialize_type_structure", counting)
-    own = _bodies(client, "moto-own")
+    own = _bodies(client, own_table)
     monkeypatch.setattr(BaseJSONSerializer, "_serialize_type_structure", original)
     walked_by_moto = walked.count(dynamodb_wire.ATTRIBUTE_VALUE)
     walked.clear()
     monkeypatch.setattr(dynamodb_wire, "_original_structure", counting)
     dynamodb_wire.install()
-    shortcut = _bodies(client, "shortcut")
+    shortcut = _bodies(client, shortcut_table)
 
     assert shortcut == own
     assert own["a failed condition returns the item"]["Item"]["key"] == {"B": "AAFiaW5hcnk="}
