@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -26,7 +26,7 @@ class LoopbackServer:
 
     def __init__(
         self,
-        handler_class: type[BaseHTTPRequestHandler],
+        handler_class: Callable[..., BaseHTTPRequestHandler],  # a class, or a partial of one
         *,
         host: str,
         port: int,

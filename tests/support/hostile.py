@@ -10,9 +10,10 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+from local.loopback import LoopbackServer
 from tests.support.media import make_clip
 
 
@@ -39,15 +40,13 @@ def counting_server() -> Iterator[CountingServer]:
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    record.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = LoopbackServer(Handler, host="127.0.0.1", port=0)
+    record.url = server.url
+    server.start()
     try:
         yield record
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
 @contextmanager
@@ -62,15 +61,13 @@ def stalling_server() -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = LoopbackServer(Handler, host="127.0.0.1", port=0)
+    server.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/uploads/v/source"
+        yield f"{server.url}/uploads/v/source"
     finally:
         release.set()
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
 def hls_media_playlist(path: Path, remote: str) -> Path:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import functools
 import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
+
+from local.loopback import LoopbackServer
 
 
 @contextmanager
@@ -23,11 +24,9 @@ def serve_player_page(
     (root / "index.html").write_text(page)
     (root / "media").symlink_to(media)
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(root))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = LoopbackServer(handler, host="127.0.0.1", port=0)
+    server.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
+        yield f"{server.url}/index.html"
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
