@@ -23,7 +23,6 @@ _SETS = ("SS", "NS")
 
 _original_structure = BaseJSONSerializer._serialize_type_structure
 _original_map = BaseJSONSerializer._serialize_type_map
-_installed = False
 
 
 def in_wire_form(value: Any) -> bool:
@@ -69,22 +68,16 @@ def _map(self: BaseJSONSerializer, serialized: Any, value: Any, shape: Any, key:
     _original_map(self, serialized, value, shape, key)
 
 
+def installed() -> bool:
+    return BaseJSONSerializer._serialize_type_structure is _structure
+
+
 def install() -> None:
     """Idempotent; for every DynamoDB response moto serializes in this process."""
-    global _installed  # noqa: PLW0603 - one patch per process
-    if _installed:
-        return
     BaseJSONSerializer._serialize_type_structure = _structure  # type: ignore[method-assign]
     BaseJSONSerializer._serialize_type_map = _map  # type: ignore[method-assign]
-    _installed = True
-
-
-def installed() -> bool:
-    return _installed
 
 
 def uninstall() -> None:
-    global _installed  # noqa: PLW0603 - one patch per process
     BaseJSONSerializer._serialize_type_structure = _original_structure  # type: ignore[method-assign]
     BaseJSONSerializer._serialize_type_map = _original_map  # type: ignore[method-assign]
-    _installed = False
