@@ -63,3 +63,31 @@ def test_each_image_compiles_its_code_after_copying_it(dockerfile: str, package:
     lines = (REPO_ROOT / dockerfile).read_text().splitlines()
     copied = lines.index(f"COPY {package}/ {package}/")
     assert f"RUN python -m compileall -q {package}/" in lines[copied + 1 :]
+
+
+def test_a_bundle_made_without_a_runtime_python_says_it_has_no_bytecode(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    commands: list[list[str]] = []
+    monkeypatch.setattr(functions, "runtime_interpreter", lambda: None)
+    monkeypatch.setattr(functions.subprocess, "run", lambda command, **_: commands.append(command))
+    monkeypatch.setattr(functions.shutil, "copytree", lambda *args, **kwargs: None)
+
+    assert functions.PipBundling(tmp_path / "lambdas").try_bundle(str(tmp_path / "out"), None)
+
+    assert "without bytecode" in capsys.readouterr().err
+    assert [command[1:4] for command in commands] == [["-m", "pip", "install"]]  # no compile
+
+
+def test_a_bundle_made_with_a_runtime_python_is_compiled_by_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    commands: list[list[str]] = []
+    monkeypatch.setattr(functions, "runtime_interpreter", lambda: "/runtime/python3.12")
+    monkeypatch.setattr(functions.subprocess, "run", lambda command, **_: commands.append(command))
+    monkeypatch.setattr(functions.shutil, "copytree", lambda *args, **kwargs: None)
+
+    functions.PipBundling(tmp_path / "lambdas").try_bundle(str(tmp_path / "out"), None)
+
+    assert commands[-1][:3] == ["/runtime/python3.12", "-m", "compileall"]
+    assert commands[-1][-1] == str(tmp_path / "out")
