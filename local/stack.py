@@ -18,7 +18,7 @@ from moto.server import ThreadedMotoServer
 
 from lambdas.core.settings import JobStrategy, reset_settings
 from lambdas.pipeline.clients import pipeline_adapters
-from local import dynamodb_wire, engine_hooks
+from local import dynamodb_query, dynamodb_wire, engine_hooks, moto_dispatch
 from local.auth import LocalIssuer, load_or_create_rsa_key, private_key_pem
 from local.cdn import CdnServer, SignedUrlVerifier
 from local.config import (
@@ -93,7 +93,10 @@ class OfflineStack:
         )
         # moto logs each failed state with its whole parse tree; the execution history says it.
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
+        # Speed only, each checked against moto's own path by its unit test.
         dynamodb_wire.install()  # moto's DynamoDB responses without the redundant walk
+        dynamodb_query.install()  # moto's Query without sorting the whole table first
+        moto_dispatch.install()  # moto's server finds a request's service once per host
         self._moto = ThreadedMotoServer(ip_address=config.host, port=port, verbose=False)
         self._moto.start()
         self.s3_front.start()
