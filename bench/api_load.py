@@ -6,9 +6,10 @@ measure. Each thread is one user with its own token and keep-alive connection; i
 `requests_per_thread` rounds of create -> get (that video) -> list (its own videos) and
 stops at the deadline, whichever comes first. Loopback only.
 
-Before both phases every client makes one list request at the same time: the gateway
-starts an API instance per concurrent request, as Lambda scales out, and those cold starts
-are reported on their own (`cold_start`) rather than as the tail of the warm phases.
+Before both phases every client makes one create, get and list, each operation at the
+same time for all: the gateway starts an API instance per concurrent request, as Lambda
+scales out, and those cold starts (and each route's first call on each instance) are
+reported on their own (`cold_start`) rather than as the tail of the warm phases.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import requests
 
 OPERATIONS = ("create", "get", "list")
 REQUEST_TIMEOUT_SECONDS = 10.0
+NEW_VIDEO = {"title": "load", "filename": "load.mp4", "contentType": "video/mp4", "sizeBytes": 1}
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -60,7 +62,6 @@ def _client_loop(  # noqa: PLR0917 - a thread target's arguments
 ) -> None:
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
-    body = {"title": "load", "filename": "load.mp4", "contentType": "video/mp4", "sizeBytes": 1}
 
     def timed(operation: str, method: str, path: str, **kwargs: Any) -> Any:
         started = time.perf_counter()
@@ -78,7 +79,7 @@ def _client_loop(  # noqa: PLR0917 - a thread target's arguments
     for _ in range(rounds):
         if time.monotonic() > deadline:
             break
-        created = timed("create", "POST", "/videos", json=body)
+        created = timed("create", "POST", "/videos", json=NEW_VIDEO)
         if created:
             timed("get", "GET", f"/videos/{created['video']['id']}")
         timed("list", "GET", "/videos")
@@ -114,28 +115,38 @@ def run_load(
 
 
 def warm_up(base_url: str, tokens: Sequence[str]) -> dict[str, Any]:
-    """One list per client, all released at once: the instances' first invocations."""
+    """Each client's first create, get and list, each operation released for all clients at
+    once: the instances' first invocations of each route (a route's first call imports
+    what it alone needs, as it would on a new Lambda instance)."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
     barrier = threading.Barrier(len(tokens))
 
-    def first_request(token: str) -> None:
-        nonlocal errors
-        barrier.wait()
-        started = time.perf_counter()
-        response = requests.get(
-            base_url + "/videos",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=REQUEST_TIMEOUT_SECONDS * 3,
-        )
-        with lock:
-            if response.ok:
-                latencies.append(time.perf_counter() - started)
-            else:
-                errors += 1
+    def first_requests(token: str) -> None:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
 
-    threads = [threading.Thread(target=first_request, args=(token,)) for token in tokens]
+        def first(method: str, path: str, **kwargs: Any) -> Any:
+            nonlocal errors
+            barrier.wait()  # every client's request of this route at once
+            started = time.perf_counter()
+            response = session.request(
+                method, base_url + path, timeout=REQUEST_TIMEOUT_SECONDS * 3, **kwargs
+            )
+            with lock:
+                if response.ok:
+                    latencies.append(time.perf_counter() - started)
+                else:
+                    errors += 1
+            return response.json() if response.ok else None
+
+        created = first("POST", "/videos", json=NEW_VIDEO)
+        first("GET", f"/videos/{created['video']['id'] if created else 'none'}")
+        first("GET", "/videos")
+        session.close()
+
+    threads = [threading.Thread(target=first_requests, args=(token,)) for token in tokens]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -143,18 +154,29 @@ def warm_up(base_url: str, tokens: Sequence[str]) -> dict[str, Any]:
     return {"threads": len(tokens), **summarise(latencies, errors)}
 
 
+PHASES = ("cold_start", "one_client", "concurrent")
+
+
 def main() -> int:
+    """Runs one phase (`request["phase"]`), or all three in order when none is given."""
     request = json.load(sys.stdin)
     if not str(request["base_url"]).startswith(("http://127.", "http://localhost")):
         raise SystemExit("the load generator only targets loopback")
     base_url, tokens = request["base_url"], request["tokens"]
     rounds, limit = int(request["requests_per_thread"]), float(request["time_limit_seconds"])
-    report = {
-        "cold_start": warm_up(base_url, tokens),
+    phases = {
+        "cold_start": lambda: warm_up(base_url, tokens),
         # One client first: the service time, with nobody to queue behind.
-        "one_client": run_load(base_url, tokens[:1], rounds, limit),
-        "concurrent": run_load(base_url, tokens, rounds, limit),
+        "one_client": lambda: run_load(base_url, tokens[:1], rounds, limit),
+        "concurrent": lambda: run_load(base_url, tokens, rounds, limit),
     }
+    chosen = [request["phase"]] if request.get("phase") else list(PHASES)
+    report = {}
+    for phase in chosen:
+        cpu_before = time.process_time()
+        report[phase] = phases[phase]()
+        # the client's own CPU for the phase (its interpreter's start-up left out)
+        report[phase]["client_cpu_seconds"] = round(time.process_time() - cpu_before, 4)
     json.dump(report, sys.stdout)
     return 0
 

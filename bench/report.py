@@ -276,6 +276,31 @@ def _usd(value: float) -> str:
     return f"${value:.4f}"
 
 
+def _gateway_cpu(gateway: dict[str, Any], cores: int) -> list[str]:
+    """Where each request's CPU went, and the mean wait that CPU alone implies."""
+    cpu = gateway["concurrent"].get("cpu_ms_per_request")
+    if not cpu:
+        return []
+    clients = gateway["concurrent"]["threads"]
+    one = gateway["one_client"].get("cpu_ms_per_request") or {}
+    all_cores = clients * cpu["total"] / cores
+    one_lock = clients * cpu["stack_process"]
+    return [
+        "",
+        f"CPU per request with {clients} clients (one client: in brackets), ms: the stack's "
+        f"process (gateway and moto, one interpreter lock) {cpu['stack_process']:.1f} "
+        f"({_fmt(one.get('stack_process'), 1)}), the API instances {cpu['api_instances']:.1f} "
+        f"({_fmt(one.get('api_instances'), 1)}), the load's client {cpu['client']:.1f} "
+        f"({_fmt(one.get('client'), 1)}); {cpu['total']:.1f} in all. With {clients} clients "
+        f"each waiting for its answer, a request waits on average at least {all_cores:.0f} ms "
+        f"for the {cores} cores ({clients} x {cpu['total']:.1f} / {cores}) and "
+        f"{one_lock:.0f} ms for the stack's lock ({clients} x {cpu['stack_process']:.1f}). "
+        f"A p99 <= {GATEWAY_P99_MAX_MS:g} ms needs a mean of about half that, which takes at "
+        f"most {GATEWAY_P99_MAX_MS / 2 * cores / clients:.1f} ms of CPU per request in all, "
+        f"{GATEWAY_P99_MAX_MS / 2 / clients:.1f} of them in the stack's process.",
+    ]
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -695,8 +720,10 @@ def _other_sections(results: Mapping[str, Any]) -> list[str]:
         cold = gateway.get("cold_start")
         if cold and cold.get("count"):
             out += [
-                f"Cold starts, measured first: {cold['threads']} clients' first requests at "
-                f"once, each starting an instance (process start and handler import): p50 "
+                f"Cold starts, measured first: each of {cold['threads']} clients' first "
+                "create, get and list, each operation for all clients at once (the first "
+                "starting an instance per client: process start and handler import; each "
+                "route's first call importing what it alone needs): p50 "
                 f"{_fmt(cold.get('p50_ms'), 0)} ms, max {_fmt(cold.get('max_ms'), 0)} ms; "
                 "the phases below ran on those warm instances.",
                 "",
@@ -719,6 +746,7 @@ def _other_sections(results: Mapping[str, Any]) -> list[str]:
         out += _table(
             ["load", "operation", "requests", "errors", "p50 ms", "p99 ms", "max ms"], rows
         )
+        out += _gateway_cpu(gateway, int(results["machine"]["cpus"]))
     stack = results.get("offline_stack_lifecycle")
     if stack:
         out += [

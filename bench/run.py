@@ -4,10 +4,12 @@ stop; then the three outputs. `run_parts` re-measures only the control-plane par
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import av1, chunking, lifecycle, report, soak
+from bench.api_load import PHASES
 from bench.costs import price_table
 from bench.imports import cold_imports, handler_modules
 from bench.per_source import source_results
@@ -139,23 +142,90 @@ def _memory_run(result: dict[str, Any]) -> MemoryRun:
 
 
 def _gateway_load(stack: OfflineStack, options: Options) -> dict[str, Any]:
+    """The load's three phases, each its own run of `bench.api_load`, with the CPU each
+    phase cost in the three places a request runs: the stack's process (the gateway and
+    moto, one interpreter lock), the API instances and the load's own client."""
     request = {
         "base_url": stack.api_url,
         "tokens": [stack.token(f"load-{index}") for index in range(options.load_threads)],
         "requests_per_thread": options.load_rounds,
         "time_limit_seconds": options.load_time_limit_seconds,
     }
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.api_load"],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=options.load_time_limit_seconds + 60,
-        env=_python_env(),
-    )
-    result: dict[str, Any] = json.loads(completed.stdout)
+    assert stack.gateway is not None
+    instances = stack.gateway.functions
+    result: dict[str, Any] = {}
+    for phase in PHASES:
+        before = _load_cpu(instances.pids())
+        completed = subprocess.run(
+            [sys.executable, "-m", "bench.api_load"],
+            input=json.dumps({**request, "phase": phase}),
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=options.load_time_limit_seconds + 60,
+            env=_python_env(),
+        )
+        spent = _load_cpu(instances.pids()).minus(before)
+        result[phase] = json.loads(completed.stdout)[phase]
+        spent = dataclasses.replace(spent, client=result[phase]["client_cpu_seconds"])
+        requests = _request_count(result[phase])
+        if requests:
+            result[phase]["cpu_ms_per_request"] = spent.per_request_ms(requests)
     return result
+
+
+@dataclass(frozen=True)
+class LoadCpu:
+    """CPU seconds: this process (the stack), each API instance, the load's client."""
+
+    stack: float
+    instances: dict[int, float]
+    client: float
+
+    def minus(self, before: LoadCpu) -> LoadCpu:
+        return LoadCpu(
+            stack=self.stack - before.stack,
+            instances={
+                pid: seconds - before.instances.get(pid, 0.0)
+                for pid, seconds in self.instances.items()
+            },
+            client=self.client - before.client,
+        )
+
+    def per_request_ms(self, requests: int) -> dict[str, float]:
+        parts = {
+            "stack_process": self.stack,
+            "api_instances": sum(self.instances.values()),
+            "client": self.client,
+        }
+        per_request = {name: round(s / requests * 1000, 2) for name, s in parts.items()}
+        return {**per_request, "total": round(sum(parts.values()) / requests * 1000, 2)}
+
+
+def _load_cpu(instance_pids: list[int]) -> LoadCpu:
+    own, children = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return LoadCpu(
+        stack=own.ru_utime + own.ru_stime,
+        instances={pid: _process_cpu_seconds(pid) for pid in instance_pids},
+        client=children.ru_utime + children.ru_stime,  # the load generator, once reaped
+    )
+
+
+def _process_cpu_seconds(pid: int) -> float:
+    """utime + stime of a running process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _request_count(phase: dict[str, Any]) -> int:
+    if "operations" in phase:
+        return sum(int(row["count"]) + int(row["errors"]) for row in phase["operations"].values())
+    return int(phase.get("count", 0)) + int(phase.get("errors", 0))
 
 
 def _python_env(extra: dict[str, str] | None = None) -> dict[str, str]:
