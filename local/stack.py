@@ -18,7 +18,7 @@ from moto.server import ThreadedMotoServer
 
 from lambdas.core.settings import JobStrategy, reset_settings
 from lambdas.pipeline.clients import pipeline_adapters
-from local import dynamodb_wire, engine_hooks
+from local import dynamodb_wire, engine_hooks, s3_ranges
 from local.auth import LocalIssuer, load_or_create_rsa_key, private_key_pem
 from local.cdn import CdnServer, SignedUrlVerifier
 from local.config import (
@@ -94,6 +94,7 @@ class OfflineStack:
         # moto logs each failed state with its whole parse tree; the execution history says it.
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         dynamodb_wire.install()  # moto's DynamoDB responses without the redundant walk
+        s3_ranges.install()  # a ranged GET reads its range, not the whole object
         self._moto = ThreadedMotoServer(ip_address=config.host, port=port, verbose=False)
         self._moto.start()
         self.s3_front.start()
