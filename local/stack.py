@@ -18,7 +18,7 @@ from moto.server import ThreadedMotoServer
 
 from lambdas.core.settings import JobStrategy, reset_settings
 from lambdas.pipeline.clients import pipeline_adapters
-from local import dynamodb_query, dynamodb_wire, engine_hooks, moto_dispatch
+from local import dynamodb_query, dynamodb_wire, engine_hooks, moto_dispatch, s3_ranges
 from local.auth import LocalIssuer, load_or_create_rsa_key, private_key_pem
 from local.cdn import CdnServer, SignedUrlVerifier
 from local.config import (
@@ -97,6 +97,7 @@ class OfflineStack:
         dynamodb_wire.install()  # moto's DynamoDB responses without the redundant walk
         dynamodb_query.install()  # moto's Query without sorting the whole table first
         moto_dispatch.install()  # moto's server finds a request's service once per host
+        s3_ranges.install()  # a ranged GET reads its range, not the whole object
         self._moto = ThreadedMotoServer(ip_address=config.host, port=port, verbose=False)
         self._moto.start()
         self.s3_front.start()
