@@ -23,6 +23,8 @@ from typing import Any
 from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
 
+from local.moto_patch import MotoPatch
+
 _original_query = Table.query
 _original_all_items = Table.all_items
 _QUERY_SIGNATURE = inspect.signature(_original_query)
@@ -56,16 +58,4 @@ def _items(table: Table, partitions: Any) -> Any:
             yield partition
 
 
-def installed() -> bool:
-    return Table.query is _query
-
-
-def install() -> None:
-    """Idempotent; for every DynamoDB table moto holds in this process."""
-    Table.query = _query  # type: ignore[method-assign]
-    Table.all_items = _all_items  # type: ignore[method-assign]
-
-
-def uninstall() -> None:
-    Table.query = _original_query  # type: ignore[method-assign]
-    Table.all_items = _original_all_items  # type: ignore[method-assign]
+PATCH = MotoPatch([(Table, "query", _query), (Table, "all_items", _all_items)])

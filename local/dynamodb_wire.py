@@ -16,6 +16,8 @@ from typing import Any
 
 from moto.core.serialize import BaseJSONSerializer
 
+from local.moto_patch import MotoPatch
+
 ATTRIBUTE_VALUE = "AttributeValue"
 SERVICES = frozenset({"dynamodb", "dynamodbstreams"})  # other services name shapes so too
 _SCALARS = {"S": str, "N": str, "BOOL": bool, "NULL": bool}
@@ -68,16 +70,9 @@ def _map(self: BaseJSONSerializer, serialized: Any, value: Any, shape: Any, key:
     _original_map(self, serialized, value, shape, key)
 
 
-def installed() -> bool:
-    return BaseJSONSerializer._serialize_type_structure is _structure
-
-
-def install() -> None:
-    """Idempotent; for every DynamoDB response moto serializes in this process."""
-    BaseJSONSerializer._serialize_type_structure = _structure  # type: ignore[method-assign]
-    BaseJSONSerializer._serialize_type_map = _map  # type: ignore[method-assign]
-
-
-def uninstall() -> None:
-    BaseJSONSerializer._serialize_type_structure = _original_structure  # type: ignore[method-assign]
-    BaseJSONSerializer._serialize_type_map = _original_map  # type: ignore[method-assign]
+PATCH = MotoPatch(
+    [
+        (BaseJSONSerializer, "_serialize_type_structure", _structure),
+        (BaseJSONSerializer, "_serialize_type_map", _map),
+    ]
+)

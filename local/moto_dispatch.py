@@ -13,6 +13,8 @@ from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
+from local.moto_patch import MotoPatch
+
 _original = DomainDispatcherApplication.get_backend_for_host
 _backends: dict[str | None, Any] = {}  # host -> backend, filled under the dispatcher's lock
 
@@ -25,15 +27,7 @@ def _get_backend_for_host(self: DomainDispatcherApplication, host: str | None) -
         return backend
 
 
-def installed() -> bool:
-    return DomainDispatcherApplication.get_backend_for_host is _get_backend_for_host
-
-
-def install() -> None:
-    """Idempotent; for every moto server in this process."""
-    DomainDispatcherApplication.get_backend_for_host = _get_backend_for_host  # type: ignore[method-assign]
-
-
-def uninstall() -> None:
-    DomainDispatcherApplication.get_backend_for_host = _original  # type: ignore[method-assign]
-    _backends.clear()
+PATCH = MotoPatch(
+    [(DomainDispatcherApplication, "get_backend_for_host", _get_backend_for_host)],
+    on_uninstall=_backends.clear,
+)

@@ -23,6 +23,8 @@ from flask import has_request_context
 from moto.s3.models import FakeKey
 from moto.s3.responses import S3Response
 
+from local.moto_patch import MotoPatch
+
 CHUNK_BYTES = 1024 * 1024
 
 _original_value = FakeKey.value
@@ -88,16 +90,4 @@ def _get_object(self: S3Response) -> Any:
         _ranged.reset(token)
 
 
-def installed() -> bool:
-    return S3Response.get_object is _get_object
-
-
-def install() -> None:
-    """Idempotent; for every ranged GetObject moto answers in this process."""
-    FakeKey.value = _lazy_value  # type: ignore[method-assign,assignment]
-    S3Response.get_object = _get_object  # type: ignore[method-assign]
-
-
-def uninstall() -> None:
-    FakeKey.value = _original_value  # type: ignore[method-assign]
-    S3Response.get_object = _original_get_object  # type: ignore[method-assign]
+PATCH = MotoPatch([(FakeKey, "value", _lazy_value), (S3Response, "get_object", _get_object)])

@@ -18,7 +18,14 @@ from moto.server import ThreadedMotoServer
 
 from lambdas.core.settings import JobStrategy, reset_settings
 from lambdas.pipeline.clients import pipeline_adapters
-from local import dynamodb_query, dynamodb_wire, engine_hooks, moto_dispatch, s3_ranges
+from local import (
+    dynamodb_atomic,
+    dynamodb_query,
+    dynamodb_wire,
+    engine_hooks,
+    moto_dispatch,
+    s3_ranges,
+)
 from local.auth import LocalIssuer, load_or_create_rsa_key, private_key_pem
 from local.cdn import CdnServer, SignedUrlVerifier
 from local.config import (
@@ -47,6 +54,17 @@ log = logging.getLogger("streamforge.local")
 
 API_TIMEOUT_SECONDS = 15  # the API function's timeout (cdk/api.py)
 TERMINAL_EXECUTION_STATES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+# What the offline stack changes in moto, each checked against moto's own path by its unit test.
+MOTO_PATCHES = (
+    dynamodb_atomic.PATCH,  # a DynamoDB request at a time: conditional writes are atomic
+    # Speed only:
+    dynamodb_wire.PATCH,  # DynamoDB responses without the redundant serializer walk
+    dynamodb_query.PATCH,  # Query without sorting the whole table first
+    moto_dispatch.PATCH,  # the server finds a request's service once per host
+    s3_ranges.PATCH,  # a ranged GET reads its range, not the whole object
+)
 
 
 class OfflineStack:
@@ -93,11 +111,8 @@ class OfflineStack:
         )
         # moto logs each failed state with its whole parse tree; the execution history says it.
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
-        # Speed only, each checked against moto's own path by its unit test.
-        dynamodb_wire.install()  # moto's DynamoDB responses without the redundant walk
-        dynamodb_query.install()  # moto's Query without sorting the whole table first
-        moto_dispatch.install()  # moto's server finds a request's service once per host
-        s3_ranges.install()  # a ranged GET reads its range, not the whole object
+        for patch in MOTO_PATCHES:
+            patch.install()
         self._moto = ThreadedMotoServer(ip_address=config.host, port=port, verbose=False)
         self._moto.start()
         self.s3_front.start()

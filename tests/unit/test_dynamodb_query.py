@@ -9,9 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 from moto.dynamodb.models.table import Table
 
 from local import dynamodb_query
@@ -130,21 +128,10 @@ def _create_table(client: Any, name: str, *, range_key: bool) -> None:
 
 
 @pytest.fixture
-def client() -> Iterator[Any]:
-    """moto in memory, its state (an offline stack's, in this session) neither reset nor
-    removed; the shortcut is as it was afterwards."""
-    was_installed = dynamodb_query.installed()
-    dynamodb_query.uninstall()
-    mock = mock_aws()
-    mock.start(reset=False)
-    try:
-        yield boto3.client(
-            "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-        )
-    finally:
-        mock.stop(remove_data=False)
-        if was_installed:
-            dynamodb_query.install()
+def client(dynamodb_in_memory: Any) -> Iterator[Any]:
+    """Without the shortcut; as it was, afterwards."""
+    with dynamodb_query.PATCH.state(installed=False):
+        yield dynamodb_in_memory
 
 
 def _answers(client: Any, table: str, *, range_key: bool) -> dict[str, Any]:
@@ -173,7 +160,7 @@ def test_queries_answer_as_motos_own_query_does(
         return original(self)
 
     monkeypatch.setattr(dynamodb_query, "_original_all_items", counting)
-    dynamodb_query.install()
+    dynamodb_query.PATCH.install()
     shortcut = _answers(client, table, range_key=range_key)
 
     assert shortcut == own
@@ -191,10 +178,6 @@ def test_queries_answer_as_motos_own_query_does(
 
 
 def test_uninstall_restores_motos_query() -> None:
-    was_installed = dynamodb_query.installed()
-    dynamodb_query.install()
-    dynamodb_query.uninstall()
-    assert Table.query is dynamodb_query._original_query
-    assert Table.all_items is dynamodb_query._original_all_items
-    if was_installed:
-        dynamodb_query.install()
+    with dynamodb_query.PATCH.state(installed=False):
+        assert Table.query is dynamodb_query._original_query
+        assert Table.all_items is dynamodb_query._original_all_items

@@ -10,9 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 from moto.core.serialize import BaseJSONSerializer
 
 from local import dynamodb_wire
@@ -131,22 +129,10 @@ def _create_table(client: Any, name: str) -> None:
 
 
 @pytest.fixture
-def client() -> Iterator[Any]:
-    """moto in memory. An offline stack in this session keeps its state in the same moto
-    backends and has installed the shortcut: neither is reset here, and the shortcut is as
-    it was afterwards."""
-    was_installed = dynamodb_wire.installed()
-    dynamodb_wire.uninstall()
-    mock = mock_aws()
-    mock.start(reset=False)
-    try:
-        yield boto3.client(
-            "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-        )
-    finally:
-        mock.stop(remove_data=False)
-        if was_installed:
-            dynamodb_wire.install()
+def client(dynamodb_in_memory: Any) -> Iterator[Any]:
+    """Without the shortcut; as it was, afterwards."""
+    with dynamodb_wire.PATCH.state(installed=False):
+        yield dynamodb_in_memory
 
 
 def _bodies(client: Any, table: str) -> dict[str, Any]:
@@ -188,7 +174,7 @@ def test_every_operation_writes_what_motos_own_serializer_writes(
     walked_by_moto = walked.count(dynamodb_wire.ATTRIBUTE_VALUE)
     walked.clear()
     monkeypatch.setattr(dynamodb_wire, "_original_structure", counting)
-    dynamodb_wire.install()
+    dynamodb_wire.PATCH.install()
     shortcut = _bodies(client, shortcut_table)
 
     assert shortcut == own

@@ -25,14 +25,8 @@ HOSTS = (
 
 @pytest.fixture
 def dispatcher() -> Iterator[DomainDispatcherApplication]:
-    was_installed = moto_dispatch.installed()
-    moto_dispatch.uninstall()
-    try:
+    with moto_dispatch.PATCH.state(installed=False):
         yield DomainDispatcherApplication(create_backend_app)
-    finally:
-        moto_dispatch.uninstall()
-        if was_installed:
-            moto_dispatch.install()
 
 
 def test_each_host_goes_where_motos_lookup_sends_it(
@@ -50,7 +44,7 @@ def test_each_host_goes_where_motos_lookup_sends_it(
         return original(self, host)
 
     monkeypatch.setattr(moto_dispatch, "_original", counting)
-    moto_dispatch.install()
+    moto_dispatch.PATCH.install()
     first = {host: dispatcher.get_backend_for_host(host) for host in HOSTS}
     again = {host: dispatcher.get_backend_for_host(host) for host in HOSTS}
 
@@ -59,9 +53,9 @@ def test_each_host_goes_where_motos_lookup_sends_it(
 
 
 def test_uninstall_restores_motos_lookup() -> None:
-    was_installed = moto_dispatch.installed()
-    moto_dispatch.install()
-    moto_dispatch.uninstall()
-    assert DomainDispatcherApplication.get_backend_for_host is moto_dispatch._original
-    if was_installed:
-        moto_dispatch.install()
+    with moto_dispatch.PATCH.state(installed=True):
+        moto_dispatch.PATCH.install()
+        DomainDispatcherApplication(create_backend_app).get_backend_for_host("dynamodb")
+        moto_dispatch.PATCH.uninstall()
+        assert DomainDispatcherApplication.get_backend_for_host is moto_dispatch._original
+        assert moto_dispatch._backends == {}  # forgotten: a later install looks hosts up again

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 import boto3
 import pytest
+from moto.s3.models import FakeKey
+from moto.s3.responses import S3Response
 
 from local import s3_ranges
 from tests.support.moto_server import moto_endpoint
@@ -39,8 +41,7 @@ VOLATILE_HEADERS = {"x-amzn-requestid", "x-amz-request-id", "x-amz-id-2", "date"
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[tuple[str, int]]:
-    was_installed = s3_ranges.installed()
-    with moto_endpoint() as url:
+    with s3_ranges.PATCH.state(installed=True), moto_endpoint() as url:
         s3 = boto3.client(
             "s3",
             endpoint_url=url,
@@ -53,10 +54,6 @@ def endpoint() -> Iterator[tuple[str, int]]:
         parts = urlsplit(url)
         assert parts.hostname and parts.port
         yield parts.hostname, parts.port
-    if was_installed:
-        s3_ranges.install()
-    else:
-        s3_ranges.uninstall()
 
 
 def _get(endpoint: tuple[str, int], range_header: str) -> tuple[int, dict[str, str], bytes]:
@@ -84,10 +81,10 @@ def _get(endpoint: tuple[str, int], range_header: str) -> tuple[int, dict[str, s
 def test_a_ranged_get_is_answered_as_moto_answers_it(
     endpoint: tuple[str, int], range_header: str
 ) -> None:
-    s3_ranges.uninstall()
+    s3_ranges.PATCH.uninstall()
     expected = _get(endpoint, range_header)
-    s3_ranges.install()
-    assert s3_ranges.installed()
+    s3_ranges.PATCH.install()
+    assert s3_ranges.PATCH.installed()
     got = _get(endpoint, range_header)
     assert got[0] == expected[0]
     assert got[1] == expected[1]
@@ -95,16 +92,13 @@ def test_a_ranged_get_is_answered_as_moto_answers_it(
 
 
 def test_the_cases_cover_partial_whole_and_refused_answers(endpoint: tuple[str, int]) -> None:
-    s3_ranges.install()
+    s3_ranges.PATCH.install()
     statuses = {_get(endpoint, r)[0] for r in RANGES}
     assert statuses == {200, 206, 416}
 
 
 def test_uninstall_restores_moto_s_own_methods() -> None:
-    was_installed = s3_ranges.installed()
-    s3_ranges.uninstall()
-    try:
-        assert not s3_ranges.installed()
-    finally:
-        if was_installed:
-            s3_ranges.install()
+    with s3_ranges.PATCH.state(installed=False):
+        assert not s3_ranges.PATCH.installed()
+        assert S3Response.get_object is s3_ranges._original_get_object
+        assert FakeKey.value is s3_ranges._original_value
