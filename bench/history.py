@@ -122,6 +122,15 @@ def end_of_execution(events: Sequence[Mapping[str, Any]]) -> float:
     return _epoch(final[-1]["timestamp"])
 
 
+def completed_at(events: Sequence[Mapping[str, Any]]) -> float:
+    """When Finalise marked the video COMPLETED (its state's exit); the MP4 download is made
+    after that. The execution's end if it never finalised."""
+    for event in events:
+        if event["type"].endswith("StateExited") and _state_name(event) == "Finalise":
+            return _epoch(event["timestamp"])
+    return end_of_execution(events)
+
+
 def state_seconds(events: Sequence[Mapping[str, Any]], name: str) -> float | None:
     """How long the first run of the state called `name` took, entered to exited."""
     entered = None
@@ -140,20 +149,27 @@ def _state_name(event: Mapping[str, Any]) -> str:
     return str(details.get("name", ""))
 
 
-# Parts of the overhead that are one state each: (key, state name)
-_STATE_PARTS = (("claim", "Claim"), ("probe", "Probe"), ("finalise", "Finalise"))
+# Parts of the overhead that are one state each, and the download after it: (key, state name)
+_STATE_PARTS = (
+    ("claim", "Claim"),
+    ("probe", "Probe"),
+    ("finalise", "Finalise"),
+    ("download_after_completed", "MakeDownload"),
+)
 
 
 def overhead_breakdown(
     events: Sequence[Mapping[str, Any]], uploaded_at: float, intervals: Sequence[TaskInterval]
 ) -> dict[str, float]:
-    """Where the pipeline's wall goes outside the transcoders: before the first one starts
-    (upload event, claim, probe), between them (the Map starting the next task), and after
-    the last one (Finalise); these four add up to the overhead. Beside them, what the states
-    in them took: `claim` and `probe` (in the first part; `map_to_first_task` is its rest
-    after the Probe), and `finalise` (in the last)."""
+    """Where the pipeline's wall, from the upload to COMPLETED, goes outside the transcoders:
+    before the first one starts (upload event, claim, probe), between them (the Map starting
+    the next task), and after the last one (Finalise); these four add up to the overhead.
+    Beside them, what the states in them took: `claim` and `probe` (in the first part;
+    `map_to_first_task` is its rest after the Probe), and `finalise` (in the last); and
+    `download_after_completed`, the MP4 download's state, after COMPLETED and not part of
+    the overhead."""
     started = start_of_execution(events)
-    ended = end_of_execution(events)
+    ended = completed_at(events)
     states = {key: state_seconds(events, name) for key, name in _STATE_PARTS}
     details = {key: round(seconds, 3) for key, seconds in states.items() if seconds is not None}
     if not intervals:
@@ -161,7 +177,7 @@ def overhead_breakdown(
             "upload_to_execution_start": round(started - uploaded_at, 3),
             "execution_start_to_first_task": round(ended - started, 3),
             "between_tasks": 0.0,
-            "last_task_to_execution_end": 0.0,
+            "last_task_to_completed": 0.0,
             **details,
         }
     first = min(i.started for i in intervals)
@@ -174,7 +190,7 @@ def overhead_breakdown(
         "upload_to_execution_start": round(started - uploaded_at, 3),
         "execution_start_to_first_task": round(first - started, 3),
         "between_tasks": round(between, 3),
-        "last_task_to_execution_end": round(ended - last, 3),
+        "last_task_to_completed": round(ended - last, 3),
         **details,
     }
 
@@ -184,5 +200,5 @@ OVERHEAD_TOTAL_PARTS = (
     "upload_to_execution_start",
     "execution_start_to_first_task",
     "between_tasks",
-    "last_task_to_execution_end",
+    "last_task_to_completed",
 )

@@ -1,11 +1,12 @@
 """One source through the offline pipeline, measured from the outside.
 
-Wall: from the end of the upload to the end of the execution (Finalise has marked the video
-COMPLETED by then). CPU: this process (moto, the gateway, the in-process Lambdas, the event
-pump) plus every child it reaped (the transcoder processes and their FFmpeg), as the
-difference of RUSAGE_SELF + RUSAGE_CHILDREN. Per task: the transcoder's own result JSON
-(FFmpeg's wall, CPU and peak memory; bitrates; SSIM when present) and, from the execution
-history, when each transcoder process was started and when it stopped.
+Wall: from the end of the upload to COMPLETED (the end of Finalise); the MP4 download is made
+after that, as its own state, and its time is reported beside the overhead. CPU, until the
+execution ends (the download included): this process (moto, the gateway, the in-process
+Lambdas, the event pump) plus every child it reaped (the transcoder processes and their
+FFmpeg), as the difference of RUSAGE_SELF + RUSAGE_CHILDREN. Per task: the transcoder's own
+result JSON (FFmpeg's wall, CPU and peak memory; bitrates; SSIM when present) and, from the
+execution history, when each transcoder process was started and when it stopped.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 from bench.costs import union_seconds
 from bench.history import (
     claimed_execution,
-    end_of_execution,
+    completed_at,
     job_name_by_task,
     overhead_breakdown,
     planned_jobs,
@@ -104,7 +105,7 @@ def run_source(
     return PipelineRun(
         video_id=video_id,
         status=video["status"],
-        wall_seconds=end_of_execution(events) - uploaded_at,
+        wall_seconds=completed_at(events) - uploaded_at,
         cpu_seconds=after.cpu - before.cpu,
         jobs=jobs,
         results=results,

@@ -565,6 +565,14 @@ def _overhead_parts_lines(per_rung: PerRung) -> list[str]:
             f"(Map, RunTask) {parts['map_to_first_task']:.2f} s"
         )
     after = f"Finalise {parts['finalise']:.2f} s" if "finalise" in parts else "Finalise"
+    # Results from before the download was its own state name the part by the execution's end.
+    after_last = parts.get("last_task_to_completed", parts.get("last_task_to_execution_end", 0.0))
+    download = parts.get("download_after_completed")
+    made_after = (
+        f" The MP4 download was made in {download:.2f} s after COMPLETED (not in the overhead)."
+        if download is not None
+        else ""
+    )
     return [
         "",
         "Orchestration overhead, where it goes: "
@@ -572,7 +580,7 @@ def _overhead_parts_lines(per_rung: PerRung) -> list[str]:
         f"start (S3 event, queue, pump), {parts['execution_start_to_first_task']:.2f} s "
         f"to the first transcoder ({before}), {parts['between_tasks']:.2f} s "
         "between transcoders (the Map starting the next task), "
-        f"{parts['last_task_to_execution_end']:.2f} s after the last ({after}).",
+        f"{after_last:.2f} s after the last ({after}).{made_after}",
     ]
 
 

@@ -191,11 +191,16 @@ class ApiClient:
     def abort_upload(self, video_id: str) -> None:
         self._request("DELETE", f"/videos/{video_id}/upload")
 
-    def wait_until_done(self, video_id: str, timeout_seconds: float = 1800) -> Any:
+    def wait_until_done(
+        self, video_id: str, timeout_seconds: float = 1800, *, download: bool = True
+    ) -> Any:
+        """The video once its status is terminal and, with `download`, its MP4 download is
+        no longer being prepared (made a moment after COMPLETED)."""
         deadline = time.monotonic() + timeout_seconds
         while True:
             video = self.get_video(video_id)
-            if video["status"] in TERMINAL_STATUSES:
+            preparing = download and video.get("downloadStatus") == "PREPARING"
+            if video["status"] in TERMINAL_STATUSES and not preparing:
                 return video
             if time.monotonic() > deadline:
                 raise TimeoutError(f"video {video_id} still {video['status']}")

@@ -205,7 +205,8 @@ class PlaybackBody(ApiModel):
         default=None,
         description="The progressive MP4 (one rung up to 1080p and the audio), signed for "
         "the video's `download/` folder; its response says `Content-Disposition: attachment` "
-        "with a file name from the title. Null until COMPLETED, or when downloads are off.",
+        "with a file name from the title. Null until the video is COMPLETED and its "
+        "`downloadStatus` READY, or when downloads are off.",
     )
 
     @classmethod
@@ -251,6 +252,12 @@ class VideoBody(ApiModel):
     # When it first became playable: before processed_at when a long source's cheapest
     # rungs were published first (status still PROCESSING, playback offered).
     playable_at: str | None
+    download_status: Literal["PREPARING", "READY", "FAILED"] | None = Field(
+        default=None,
+        description="The MP4 download's, made once the video is COMPLETED (it plays before): "
+        "PREPARING, then READY (`playback.downloadUrl`) or FAILED (the processing log says "
+        "why; the video still plays). Null when there is none to make.",
+    )
 
     @classmethod
     def from_record(cls, record: VideoRecord, poster_url: str | None = None) -> VideoBody:
@@ -434,6 +441,7 @@ def _video_fields(record: VideoRecord) -> dict[str, Any]:
         "uploaded_at": record.uploaded_at,
         "processed_at": record.processed_at,
         "playable_at": record.playable_at,
+        "download_status": record.download_status,
     }
 
 

@@ -144,6 +144,7 @@ class VideoRecord(Model):
     dash_manifest_key = UnicodeAttribute(null=True)
     thumbnails = ThumbnailsAttribute(null=True)
     download_key = UnicodeAttribute(null=True)  # the MP4 download (lambdas/pipeline/download.py)
+    download_status = UnicodeAttribute(null=True)  # DownloadStatus; None: no download made
     captions = MapListAttribute(of=CaptionAttribute, default=list)
     caption_uploads = MapListAttribute(of=CaptionUploadAttribute, default=list)
     catalog_partition = UnicodeAttribute(null=True)

@@ -1,6 +1,6 @@
 """The processing log: one entry per stage of a run (claim, probe, transcode:<job>,
-finalise, failure) with start, end, outcome and a message, stored in the video's own
-partition. The pipeline functions write it; the API reads it with the video."""
+playable, finalise, download, failure) with start, end, outcome and a message, stored in
+the video's own partition. The pipeline functions write it; the API reads it with the video."""
 
 from __future__ import annotations
 
@@ -72,19 +72,28 @@ def record_entry(  # noqa: PLR0917 - one argument per column of the entry
     return entry
 
 
+class StageNotes(list[str]):
+    """What a stage did, as it says it; `failed`: it ended FAILED without raising (a step
+    whose failure the run carries on from)."""
+
+    failed: bool = False
+
+
 @contextmanager
-def stage(video_id: str, name: str, *, execution_arn: str | None = None) -> Iterator[list[str]]:
+def stage(video_id: str, name: str, *, execution_arn: str | None = None) -> Iterator[StageNotes]:
     """Times the block and logs it as SUCCEEDED, or FAILED with the exception's message (the
-    exception goes on). The block may append to the yielded list to say what it did."""
+    exception goes on). The block may append to the yielded list to say what it did, and
+    set its `failed`."""
     started_at = utc_now_iso()
-    notes: list[str] = []
+    notes = StageNotes()
     try:
         yield notes
     except Exception as error:
         message = str(error) or type(error).__name__
         _record_stage(video_id, name, started_at, FAILED, message, execution_arn)
         raise
-    _record_stage(video_id, name, started_at, SUCCEEDED, "; ".join(notes), execution_arn)
+    outcome = FAILED if notes.failed else SUCCEEDED
+    _record_stage(video_id, name, started_at, outcome, "; ".join(notes), execution_arn)
 
 
 @_best_effort

@@ -13,3 +13,11 @@ class VideoStatus(StrEnum):
 class Visibility(StrEnum):
     PRIVATE = "private"
     PUBLIC = "public"
+
+
+class DownloadStatus(StrEnum):
+    """The MP4 download's, made after the video is COMPLETED (lambdas/pipeline/download.py)."""
+
+    PREPARING = "PREPARING"
+    READY = "READY"
+    FAILED = "FAILED"

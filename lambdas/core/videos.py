@@ -38,7 +38,7 @@ from lambdas.core.models import (
     VideoRecord,
 )
 from lambdas.core.pagination import decode_cursor, encode_cursor
-from lambdas.core.status import VideoStatus, Visibility
+from lambdas.core.status import DownloadStatus, VideoStatus, Visibility
 
 # A failure may land while a video is anywhere before a terminal state.
 FAILABLE = (VideoStatus.PENDING_UPLOAD, VideoStatus.UPLOADED, VideoStatus.PROCESSING)
@@ -390,6 +390,7 @@ def mark_deleted(record: VideoRecord, *, tombstone_days: int) -> VideoRecord:
                 VideoRecord.master_playlist_key.remove(),
                 VideoRecord.dash_manifest_key.remove(),
                 VideoRecord.download_key.remove(),
+                VideoRecord.download_status.remove(),
                 VideoRecord.thumbnails.remove(),
                 VideoRecord.upload_id.remove(),
                 VideoRecord.deleted_at.set(now),
@@ -452,9 +453,11 @@ def mark_completed(
     master_playlist_key: str,
     dash_manifest_key: str | None = None,
     thumbnails: ThumbnailsAttribute | None = None,
-    download_key: str | None = None,
+    download_planned: bool = False,
 ) -> VideoRecord:
-    """PROCESSING -> COMPLETED. Running it again on a COMPLETED video changes nothing."""
+    """PROCESSING -> COMPLETED. Running it again on a COMPLETED video changes nothing.
+    `download_planned`: the MP4 download is made next (PREPARING, see mark_download); the
+    one a previous run made is no longer offered either way."""
     for _ in range(EDIT_ATTEMPTS):
         record = get_video(video_id)
         if record.status == VideoStatus.COMPLETED:
@@ -477,11 +480,11 @@ def mark_completed(
             actions.append(VideoRecord.playable_at.set(now))
         if thumbnails is not None:
             actions.append(VideoRecord.thumbnails.set(thumbnails))
-        # A reprocess with downloads turned off no longer offers the old one.
+        actions.append(VideoRecord.download_key.remove())
         actions.append(
-            VideoRecord.download_key.set(download_key)
-            if download_key
-            else VideoRecord.download_key.remove()
+            VideoRecord.download_status.set(DownloadStatus.PREPARING.value)
+            if download_planned
+            else VideoRecord.download_status.remove()
         )
         if record.visibility == Visibility.PUBLIC:
             actions.append(VideoRecord.catalog_partition.set(CATALOG_PARTITION))
@@ -498,6 +501,34 @@ def mark_completed(
             continue
         return record
     raise InvalidVideoState(f"video {video_id} changed while finalising")
+
+
+def mark_download(
+    video_id: str, execution_arn: str | None, download_key: str | None
+) -> VideoRecord | None:
+    """PREPARING -> READY with the MP4's key, or FAILED without one (the processing log says
+    why), for the run that completed the video. None when that is no longer the case
+    (deleted meanwhile): the caller removes what it made."""
+    record = get_video(video_id)
+    now = utc_now_iso()
+    actions: list[Any] = [VideoRecord.updated_at.set(now)]
+    if download_key:
+        actions += [
+            VideoRecord.download_status.set(DownloadStatus.READY.value),
+            VideoRecord.download_key.set(download_key),
+        ]
+    else:
+        actions.append(VideoRecord.download_status.set(DownloadStatus.FAILED.value))
+    condition = (VideoRecord.status == VideoStatus.COMPLETED.value) & (
+        VideoRecord.download_status == DownloadStatus.PREPARING.value
+    )
+    if execution_arn:
+        condition &= VideoRecord.execution_arn == execution_arn
+    try:
+        record.update(actions=actions, condition=condition, add_version_condition=False)
+    except UpdateError:
+        return None
+    return record
 
 
 def mark_playable(
@@ -551,6 +582,7 @@ def mark_failed(
                 VideoRecord.master_playlist_key.remove(),
                 VideoRecord.dash_manifest_key.remove(),
                 VideoRecord.download_key.remove(),
+                VideoRecord.download_status.remove(),
             ],
             condition=VideoRecord.status.is_in(*[s.value for s in failable]),
             add_version_condition=False,

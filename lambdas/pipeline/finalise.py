@@ -1,5 +1,7 @@
 """Finalise: check every job's result, publish the DASH manifest and then the master
-playlist, remux the MP4 download (lambdas/pipeline/download.py), mark COMPLETED.
+playlist, mark COMPLETED; then, as its own step (stage "download"), remux the MP4 download
+(lambdas/pipeline/download.py). The video plays whole before its download is made: the remux
+reads and writes the whole top rung, minutes of work for a long source.
 
 The same function publishes a long source's provisional master (stage "provisional"): after
 the plan's first wave (every chunk of the cheapest rung, and the audio) it stitches those
@@ -11,6 +13,7 @@ that started on the provisional master keeps playing the segments it knows.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError, field_validator
@@ -18,6 +21,7 @@ from pydantic import BaseModel, ValidationError, field_validator
 from lambdas.core import videos
 from lambdas.core.models import RenditionAttribute, ThumbnailsAttribute, VideoRecord
 from lambdas.core.settings import Settings
+from lambdas.core.status import DownloadStatus, VideoStatus
 from lambdas.pipeline.contract import (
     ChunkSpec,
     JobResult,
@@ -26,7 +30,7 @@ from lambdas.pipeline.contract import (
     result_key,
 )
 from lambdas.pipeline.dash import build_mpd
-from lambdas.pipeline.download import make_download
+from lambdas.pipeline.download import DownloadFailed, make_download, pick_video
 from lambdas.pipeline.master_playlist import SubtitleTrack, build_master_playlist
 from lambdas.pipeline.source import SourceInfo
 from lambdas.pipeline.stitch import StitchError, media_playlist, stitch
@@ -61,13 +65,16 @@ class WaveRun(BaseModel):
 
 
 class FinaliseRequest(BaseModel):
-    stage: Literal["provisional", "final"] = "final"
+    stage: Literal["provisional", "final", "download"] = "final"
     video_id: str
     execution_arn: str | None = None  # the run ($$.Execution.Id), for the processing log
     source: SourceInfo
     waves: list[WaveRun]
     # The final stage gets the plan's waves and, apart, each wave's task ARNs.
     task_arns: list[list[str | None] | str] | None = None
+    # The download stage, once its retries ran out: the error it ended with
+    # ({"Error": ..., "Cause": ...}); the download is then marked FAILED, not made.
+    download_error: dict[str, str] | None = None
 
     def runs(self) -> list[tuple[TranscodeJob, str | None]]:
         """Every job of the request, with the task that ran it (if known)."""
@@ -234,15 +241,6 @@ def finalise(s3: S3Client, settings: Settings, request: FinaliseRequest) -> Vide
         subtitles=subtitles,
         duration_seconds=request.source.duration_seconds,
     )
-    download_key = make_download(
-        s3,
-        bucket,
-        video_id,
-        record.title,  # the file name; the workflow never carried it
-        media,
-        max_height=settings.download_max_height,
-        ffmpeg=settings.ffmpeg_binary,
-    )
     task_arns = {rendition.name: arn for job, arn in runs for rendition in job.renditions}
     completed = videos.mark_completed(
         video_id,
@@ -250,12 +248,63 @@ def finalise(s3: S3Client, settings: Settings, request: FinaliseRequest) -> Vide
         master_playlist_key=master_key,
         dash_manifest_key=mpd_key,
         thumbnails=_thumbnails(thumbnails) if thumbnails else None,
-        download_key=download_key,
+        download_planned=pick_video(media, settings.download_max_height) is not None,
     )
     # A track added or removed while this ran: the API saw PROCESSING and left it to us.
     if tracks_of(completed) != subtitles:
         republish(s3, bucket, completed)
     return completed
+
+
+@dataclass(frozen=True)
+class DownloadOutcome:
+    record: VideoRecord | None  # None: not the video's to make (deleted, or made already)
+    failure: str | None = None  # why FFmpeg could not make it (the video stays COMPLETED)
+
+
+def make_video_download(
+    s3: S3Client, settings: Settings, request: FinaliseRequest
+) -> DownloadOutcome:
+    """The MP4 download of a video this run completed (PREPARING): READY, or FAILED with
+    why. A retry after it was marked does nothing; an MP4 made for a video deleted meanwhile
+    is removed again."""
+    bucket = settings.media_bucket
+    record = videos.get_video(request.video_id)
+    if (
+        record.status != VideoStatus.COMPLETED
+        or record.download_status != DownloadStatus.PREPARING
+        or (request.execution_arn and record.execution_arn != request.execution_arn)
+    ):
+        return DownloadOutcome(None)
+    if request.download_error is not None:
+        return DownloadOutcome(
+            videos.mark_download(request.video_id, request.execution_arn, None),
+            f"the download step failed: {_error_text(request.download_error)}",
+        )
+    media, _ = collect_media(s3, bucket, request.video_id, [job for job, _ in request.runs()])
+    failure: str | None = None
+    key: str | None
+    try:
+        key = make_download(
+            s3,
+            bucket,
+            request.video_id,
+            record.title,  # the file name; the workflow never carried it
+            media,
+            max_height=settings.download_max_height,
+            ffmpeg=settings.ffmpeg_binary,
+        )
+    except DownloadFailed as error:
+        key, failure = None, str(error)
+    marked = videos.mark_download(request.video_id, request.execution_arn, key)
+    if marked is None and key:
+        s3.delete_object(Bucket=bucket, Key=key)
+    return DownloadOutcome(marked, failure)
+
+
+def _error_text(error: dict[str, str], limit: int = 300) -> str:
+    text = ": ".join(part for part in (error.get("Error"), error.get("Cause")) if part)
+    return text[:limit] or "no reason given"
 
 
 def _rendition(result: JobResult, task_arn: str | None) -> RenditionAttribute:

@@ -34,6 +34,7 @@ def downloaded(
     client.upload(created["upload"], source)
     video = client.wait_until_done(created["video"]["id"], timeout_seconds=300)
     assert video["status"] == "COMPLETED", video.get("error")
+    assert video["downloadStatus"] == "READY"
     url = video["playback"]["downloadUrl"]
     assert url, video["playback"]
     with urllib.request.urlopen(url, timeout=30) as response:
@@ -138,10 +139,15 @@ def test_the_download_is_refused_without_its_signature_or_with_another_folders(
         assert error.value.code == 403
 
 
-def test_the_processing_log_says_the_download_was_made(
+def test_the_download_is_made_once_the_video_is_completed_and_the_log_says_so(
     downloaded: tuple[Path, Path, dict[str, Any], Any],
 ) -> None:
     _, _, video, _ = downloaded
-    (finalise,) = [e for e in video["processingLog"] if e["stage"] == "finalise"]
-    assert finalise["outcome"] == "SUCCEEDED"
-    assert finalise["message"].endswith("; MP4 download made")
+    log = video["processingLog"]
+    (finalise,) = [e for e in log if e["stage"] == "finalise"]
+    (download,) = [e for e in log if e["stage"] == "download"]
+    assert finalise["outcome"] == download["outcome"] == "SUCCEEDED"
+    assert finalise["message"].endswith("; MP4 download next")
+    assert download["message"] == "MP4 download made"
+    # The video was COMPLETED (and played) before its download was made.
+    assert video["processedAt"] <= finalise["endedAt"] <= download["startedAt"]

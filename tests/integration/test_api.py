@@ -429,26 +429,34 @@ def test_a_user_at_the_active_video_limit_gets_429_with_retry_after(
     assert call(offline_stack, "POST", "/videos", "someone-else", json=VALID).status_code == 201
 
 
-def test_a_reprocess_without_a_download_stops_offering_the_old_one(
+def test_the_download_is_offered_once_ready_and_not_after_a_reprocess_without_one(
     offline_stack: OfflineStack,
 ) -> None:
-    # Given a video completed with a download
+    # Given a video just completed, its download being made
     video_id = call(offline_stack, "POST", "/videos", user="dan", json=VALID).json()["video"]["id"]
     record = VideoRecord.get(video_id, "VIDEO")
     record.update(actions=[VideoRecord.status.set("PROCESSING")], add_version_condition=False)
     master = f"{video_id}/hls/m.m3u8"
     download = f"{video_id}/download/video.mp4"
     videos.mark_completed(
-        video_id, renditions=[], master_playlist_key=master, download_key=download
+        video_id, renditions=[], master_playlist_key=master, download_planned=True
     )
+    preparing = call(offline_stack, "GET", f"/videos/{video_id}", user="dan").json()
+    assert (preparing["status"], preparing["downloadStatus"]) == ("COMPLETED", "PREPARING")
+    assert preparing["playback"]["hlsUrl"] and preparing["playback"]["downloadUrl"] is None
+    # When it is made, then it is offered
+    assert videos.mark_download(video_id, None, download) is not None
     first = call(offline_stack, "GET", f"/videos/{video_id}", user="dan").json()
+    assert first["downloadStatus"] == "READY"
     assert first["playback"]["downloadUrl"].split("?", 1)[0].endswith(f"/{download}")
-    # When it is processed again with downloads off (Finalise gives no download key)
+    assert videos.mark_download(video_id, None, download) is None  # once: it is READY
+    # When it is processed again with downloads off (Finalise plans no download)
     record = VideoRecord.get(video_id, "VIDEO")
     record.update(actions=[VideoRecord.status.set("PROCESSING")], add_version_condition=False)
     videos.mark_completed(video_id, renditions=[], master_playlist_key=master)
     # Then its playback offers no download
     again = call(offline_stack, "GET", f"/videos/{video_id}", user="dan").json()
     assert again["status"] == "COMPLETED"
+    assert again["downloadStatus"] is None
     assert again["playback"]["downloadUrl"] is None
     assert VideoRecord.get(video_id, "VIDEO").download_key is None

@@ -13,6 +13,7 @@ from bench.history import (
     OVERHEAD_TOTAL_PARTS,
     TaskInterval,
     claimed_execution,
+    completed_at,
     end_of_execution,
     job_name_by_task,
     overhead_breakdown,
@@ -98,7 +99,10 @@ HISTORY: list[dict[str, Any]] = [
     },
     state(17.2, "TaskStateEntered", "Finalise"),
     state(17.9, "TaskStateExited", "Finalise"),
-    {"timestamp": at(18.0), "type": "ExecutionSucceeded"},
+    state(17.95, "ChoiceStateEntered", "DownloadToMake"),
+    state(18.0, "TaskStateEntered", "MakeDownload"),
+    state(18.8, "TaskStateExited", "MakeDownload"),
+    {"timestamp": at(19.0), "type": "ExecutionSucceeded"},
 ]
 
 
@@ -120,8 +124,17 @@ def test_the_planned_jobs_are_the_map_states_input() -> None:
         planned_jobs(HISTORY[:1])
 
 
-def test_the_execution_ends_at_its_last_execution_event() -> None:
-    assert end_of_execution(HISTORY) == pytest.approx(at(18.0).timestamp())
+def test_the_execution_ends_at_its_last_execution_event_the_video_completes_with_finalise() -> None:
+    assert end_of_execution(HISTORY) == pytest.approx(at(19.0).timestamp())
+    assert completed_at(HISTORY) == pytest.approx(at(17.9).timestamp())
+    unfinalised = [e for e in HISTORY if _name(e) not in {"Finalise", "MakeDownload"}]
+    assert completed_at(unfinalised) == pytest.approx(at(19.0).timestamp())
+
+
+def _name(event: dict[str, Any]) -> str:
+    return str(
+        event.get("stateExitedEventDetails", event.get("stateEnteredEventDetails", {})).get("name")
+    )
 
 
 def test_overhead_is_split_into_before_between_and_after_the_transcoders() -> None:
@@ -131,16 +144,17 @@ def test_overhead_is_split_into_before_between_and_after_the_transcoders() -> No
         "upload_to_execution_start": pytest.approx(1.0),
         "execution_start_to_first_task": pytest.approx(1.0),
         "between_tasks": pytest.approx(0.5),
-        "last_task_to_execution_end": pytest.approx(1.0),
+        "last_task_to_completed": pytest.approx(0.9),
         # of which: the states in them
         "claim": pytest.approx(0.1),
         "probe": pytest.approx(0.4),
         "map_to_first_task": pytest.approx(0.5),
         "finalise": pytest.approx(0.7),
+        "download_after_completed": pytest.approx(0.8),  # after COMPLETED: not in the sum
     }
-    # wall 18 s = 3.5 s of overhead + 14.5 s of transcoders
+    # wall to COMPLETED 17.9 s = 3.4 s of overhead + 14.5 s of transcoders
     overhead = sum(parts[key] for key in OVERHEAD_TOTAL_PARTS)
-    assert overhead + sum(i.seconds for i in task_intervals(HISTORY)) == pytest.approx(18.0)
+    assert overhead + sum(i.seconds for i in task_intervals(HISTORY)) == pytest.approx(17.9)
     assert parts["claim"] + parts["probe"] + parts["map_to_first_task"] == pytest.approx(
         parts["execution_start_to_first_task"]
     )
@@ -154,7 +168,7 @@ def test_overlapping_transcoders_leave_no_gap_between_them() -> None:
     ]
     parts = overhead_breakdown(events, 0.0, intervals)
     assert parts["between_tasks"] == 0.0
-    assert parts["last_task_to_execution_end"] == pytest.approx(1.0)
+    assert parts["last_task_to_completed"] == pytest.approx(1.0)
 
 
 def test_of_two_executions_for_one_video_the_one_that_ran_the_map_is_measured() -> None:

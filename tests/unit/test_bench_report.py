@@ -289,7 +289,7 @@ def test_the_overhead_line_names_what_the_claim_probe_and_finalise_took() -> Non
         "upload_to_execution_start": 0.01,
         "execution_start_to_first_task": 0.8,
         "between_tasks": 0.15,
-        "last_task_to_execution_end": 0.2,
+        "last_task_to_completed": 0.2,
         "claim": 0.05,
         "probe": 0.7,
         "map_to_first_task": 0.05,

@@ -151,5 +151,28 @@ def test_the_run_is_named_once_and_handed_on_never_read_back() -> None:
     assert claim[":now"] == {"S.$": "$.claimed_at"}
     probe = states["Probe"]["Parameters"]["Payload"]
     assert (probe["execution_arn.$"], probe["claimed_at.$"]) == ("$.execution_arn", "$.claimed_at")
-    for name in ("PublishProvisional", "Finalise", "RecordFailure"):
+    for name in (
+        "PublishProvisional",
+        "Finalise",
+        "MakeDownload",
+        "RecordDownloadFailure",
+        "RecordFailure",
+    ):
         assert states[name]["Parameters"]["Payload"]["execution_arn.$"] == "$$.Execution.Id", name
+
+
+def test_the_download_is_made_after_completion_and_its_failure_never_fails_the_video() -> None:
+    states = definition()["States"]
+    assert states["Finalise"]["Next"] == "DownloadToMake"
+    (planned,) = states["DownloadToMake"]["Choices"]
+    assert planned["Variable"] == "$.finalised.video.download_to_make"
+    assert (planned["Next"], states["DownloadToMake"]["Default"]) == ("MakeDownload", "Done")
+    make = states["MakeDownload"]
+    assert make["Parameters"]["Payload"]["stage"] == "download"
+    assert make["Next"] == "Done"
+    (catch,) = make["Catch"]
+    assert (catch["ErrorEquals"], catch["Next"]) == (["States.ALL"], "RecordDownloadFailure")
+    record = states["RecordDownloadFailure"]
+    assert record["Parameters"]["Payload"]["download_error.$"] == catch["ResultPath"]
+    # Not RecordFailure, nor the dead-letter queue: the video is COMPLETED and plays.
+    assert {record["Next"], *(c["Next"] for c in record["Catch"])} == {"Done"}

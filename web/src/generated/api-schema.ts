@@ -441,7 +441,7 @@ export interface components {
             previewUrls: string[];
             /**
              * Downloadurl
-             * @description The progressive MP4 (one rung up to 1080p and the audio), signed for the video's `download/` folder; its response says `Content-Disposition: attachment` with a file name from the title. Null until COMPLETED, or when downloads are off.
+             * @description The progressive MP4 (one rung up to 1080p and the audio), signed for the video's `download/` folder; its response says `Content-Disposition: attachment` with a file name from the title. Null until the video is COMPLETED and its `downloadStatus` READY, or when downloads are off.
              */
             downloadUrl?: string | null;
         };
@@ -662,6 +662,11 @@ export interface components {
             processedAt: string | null;
             /** Playableat */
             playableAt: string | null;
+            /**
+             * Downloadstatus
+             * @description The MP4 download's, made once the video is COMPLETED (it plays before): PREPARING, then READY (`playback.downloadUrl`) or FAILED (the processing log says why; the video still plays). Null when there is none to make.
+             */
+            downloadStatus?: ("PREPARING" | "READY" | "FAILED") | null;
         };
         /** VideoDetail */
         VideoDetail: {
@@ -706,6 +711,11 @@ export interface components {
             processedAt: string | null;
             /** Playableat */
             playableAt: string | null;
+            /**
+             * Downloadstatus
+             * @description The MP4 download's, made once the video is COMPLETED (it plays before): PREPARING, then READY (`playback.downloadUrl`) or FAILED (the processing log says why; the video still plays). Null when there is none to make.
+             */
+            downloadStatus?: ("PREPARING" | "READY" | "FAILED") | null;
             playback: components["schemas"]["PlaybackBody"] | null;
             /** Processinglog */
             processingLog: components["schemas"]["LogEntryBody"][];

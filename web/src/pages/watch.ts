@@ -113,7 +113,13 @@ export const watchPage: Page = async (ctx, main, route) => {
           { class: 'btn download', href: video.playback.downloadUrl, download: true },
           'Download MP4',
         )
-      : null,
+      : video.own && video.downloadStatus === 'PREPARING'
+        ? h(
+            'p',
+            { class: 'help', id: 'download-preparing' },
+            'The MP4 download is being prepared: reload in a moment.',
+          )
+        : null,
     !video.own || video.status === 'COMPLETED'
       ? shareBox(shareUrl(video.id, window.location), 'share-link')
       : null,
