@@ -57,7 +57,16 @@ def record_entry(  # noqa: PLR0917 - one argument per column of the entry
 ) -> ProcessingLogEntry:
     """Writes one entry. Its key is the stage and its start, so writing it again (a retried
     Lambda) replaces it instead of adding a copy."""
-    entry = ProcessingLogEntry(
+    entry = _new_entry(video_id, stage, started_at, ended_at, outcome, message)
+    entry.execution_arn, entry.task_arn = execution_arn, task_arn
+    entry.save()
+    return entry
+
+
+def _new_entry(  # noqa: PLR0917 - one argument per column of the entry
+    video_id: str, stage: str, started_at: str, ended_at: str, outcome: str, message: str
+) -> ProcessingLogEntry:
+    return ProcessingLogEntry(
         pk=video_id,
         sk=log_sort_key(started_at, stage),
         stage=stage,
@@ -65,11 +74,7 @@ def record_entry(  # noqa: PLR0917 - one argument per column of the entry
         ended_at=ended_at,
         outcome=outcome,
         message=message[:MAX_MESSAGE_CHARS],
-        execution_arn=execution_arn,
-        task_arn=task_arn,
     )
-    entry.save()
-    return entry
 
 
 class StageNotes(list[str]):
@@ -139,17 +144,18 @@ def record_jobs(
     `ended_at` (the finaliser's start): the state machine hands over their task ARNs, not
     their times."""
     started_at = _probe_end(video_id, execution_arn) or ended_at
-    for job in jobs:
-        record_entry(
-            video_id,
-            f"transcode:{job.name}",
-            started_at,
-            ended_at,
-            SUCCEEDED,
-            job.message or f"rendition {job.name} transcoded",
-            execution_arn=execution_arn,
-            task_arn=job.task_arn,
-        )
+    with ProcessingLogEntry.batch_write() as batch:  # up to 25 entries a request
+        for job in jobs:
+            entry = _new_entry(
+                video_id,
+                f"transcode:{job.name}",
+                started_at,
+                ended_at,
+                SUCCEEDED,
+                job.message or f"rendition {job.name} transcoded",
+            )
+            entry.execution_arn, entry.task_arn = execution_arn, job.task_arn
+            batch.save(entry)
 
 
 @_best_effort

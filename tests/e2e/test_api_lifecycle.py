@@ -110,7 +110,7 @@ def test_an_interrupted_multipart_upload_resumes_and_completes(
     assert {"audio"} < {r["name"] for r in video["renditions"]}
     assert all(r["taskArn"] for r in video["renditions"])
     stages = [entry["stage"] for entry in video["processingLog"]]
-    assert stages[:2] == ["claim", "probe"] and stages[-1] == "finalise"
+    assert stages[:2] == ["claim", "probe"] and stages[-2:] == ["finalise", "download"]
     assert {f"transcode:{r['name']}" for r in video["renditions"]} <= set(stages)
     assert all(entry["outcome"] == "SUCCEEDED" for entry in video["processingLog"])
     # one run, named by the state machine and handed to every stage (never read back)
