@@ -54,7 +54,8 @@ def lambda_handler(event: FinaliseRequest, context: LambdaContext) -> dict[str, 
     with processing_log.stage(event.video_id, "finalise", execution_arn=execution_arn) as notes:
         record = finalise(s3, settings, event)
         notes.append(f"published {', '.join(r.name for r in record.renditions)}")
-        if record.download_status:
+        download_to_make = record.download_status == DownloadStatus.PREPARING
+        if download_to_make:
             notes.append("MP4 download next")
     events.default_publisher().video_ready(record)
     logger.info("completed", extra={"renditions": [r.name for r in record.renditions]})
@@ -62,5 +63,5 @@ def lambda_handler(event: FinaliseRequest, context: LambdaContext) -> dict[str, 
         "video_id": record.video_id,
         "status": record.status,
         # The state machine's MakeDownload runs when true
-        "download_to_make": record.download_status == DownloadStatus.PREPARING,
+        "download_to_make": download_to_make,
     }
