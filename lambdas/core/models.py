@@ -158,6 +158,9 @@ class VideoRecord(Model):
     deleted_at = UnicodeAttribute(null=True)
     deleted_owner_id = UnicodeAttribute(null=True)
     expires_at = NumberAttribute(null=True)  # TTL of a tombstone
+    # The last conditional write's own id: its retry after a lost answer finds it
+    # (videos.update_once)
+    write_token = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
     by_owner = ByOwnerIndex()

@@ -310,6 +310,31 @@ def clear_upload_id(record: VideoRecord, upload_id: str) -> None:
         )
 
 
+def update_once(
+    record: VideoRecord, actions: list[Any], condition: Any
+) -> tuple[bool, VideoRecord]:
+    """A conditional update whose retry cannot fail on its own first attempt: whether it
+    applied, and the record (as updated, or as read back when it did not).
+
+    DynamoDB may apply a write and still answer 500 (or the answer may be lost), and the
+    SDK then sends it again: that retry fails its condition on what the first attempt wrote.
+    Each write here carries an id of its own, so a failed condition is read back and is
+    this write's success when the record holds that id."""
+    token = uuid.uuid4().hex
+    try:
+        record.update(
+            actions=[*actions, VideoRecord.write_token.set(token)],
+            condition=condition,
+            add_version_condition=False,
+        )
+        return True, record
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        current = get_video(record.video_id)
+        return current.write_token == token, current
+
+
 def mark_uploaded(record: VideoRecord) -> VideoRecord:
     """PENDING_UPLOAD -> UPLOADED once the client says the source is complete.
 
@@ -323,30 +348,25 @@ def mark_uploaded(record: VideoRecord) -> VideoRecord:
         VideoRecord.updated_at.set(now),
         VideoRecord.upload_id.remove(),
     ]
-    try:
-        record.update(
-            actions=[VideoRecord.status.set(VideoStatus.UPLOADED.value), *common],
-            condition=(VideoRecord.status == VideoStatus.PENDING_UPLOAD.value)
-            & VideoRecord.uploaded_at.does_not_exist(),
-            add_version_condition=False,
-        )
+    applied, record = update_once(
+        record,
+        [VideoRecord.status.set(VideoStatus.UPLOADED.value), *common],
+        (VideoRecord.status == VideoStatus.PENDING_UPLOAD.value)
+        & VideoRecord.uploaded_at.does_not_exist(),
+    )
+    if applied:
         return record
-    except UpdateError:
-        pass
-    record = get_video(record.video_id)
     if record.uploaded_at or record.status == VideoStatus.DELETED:
         raise UploadAlreadyCompleted(f"the upload of video {record.video_id} is already complete")
-    try:
-        record.update(
-            actions=common,
-            condition=VideoRecord.uploaded_at.does_not_exist()
-            & (VideoRecord.status != VideoStatus.DELETED.value),
-            add_version_condition=False,
-        )
-    except UpdateError as error:
-        raise UploadAlreadyCompleted(
-            f"the upload of video {record.video_id} is already complete"
-        ) from error
+    # Already claimed by the pipeline: the upload time only.
+    applied, record = update_once(
+        record,
+        common,
+        VideoRecord.uploaded_at.does_not_exist()
+        & (VideoRecord.status != VideoStatus.DELETED.value),
+    )
+    if not applied:
+        raise UploadAlreadyCompleted(f"the upload of video {record.video_id} is already complete")
     return record
 
 
@@ -524,11 +544,9 @@ def mark_download(
     )
     if execution_arn:
         condition &= VideoRecord.execution_arn == execution_arn
-    try:
-        record.update(actions=actions, condition=condition, add_version_condition=False)
-    except UpdateError:
-        return None
-    return record
+    # A lost answer must not read as "deleted meanwhile": the caller would remove the MP4.
+    applied, record = update_once(record, actions, condition)
+    return record if applied else None
 
 
 def mark_playable(

@@ -1,6 +1,7 @@
 """DASH in a browser, and the watch page's extras: one 4 s clip processed on the offline
 stack, its `manifest.mpd` played by dash.js in Chromium (a bare page, and the web app's
-`?format=dash`), the watch page's Download button and poster, with no console error."""
+`?format=dash`), the watch page's Download button (and its note while the MP4 is being
+prepared) and poster, with no console error."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from playwright.sync_api import Browser, expect
 
+from lambdas.core.models import VideoRecord
+from lambdas.core.status import DownloadStatus
 from local.client import ApiClient
 from local.media import download_media
 from local.stack import OfflineStack
@@ -159,3 +162,35 @@ def test_the_watch_page_loads_its_poster_from_the_cdn_without_a_console_error(
     )
     assert loaded > 0
     # new_session fails the test on any console error (CORS refusals included)
+
+
+def test_while_the_download_is_prepared_the_watch_page_plays_and_says_so(
+    new_session: Sessions, processed: tuple[dict[str, Any], Path]
+) -> None:
+    # Given the COMPLETED video as it is between Finalise and its download step
+    video, _ = processed
+    record = VideoRecord.get(video["id"], "VIDEO")
+    ready = (record.download_key, record.download_status)
+    record.update(
+        actions=[
+            VideoRecord.download_key.remove(),
+            VideoRecord.download_status.set(DownloadStatus.PREPARING.value),
+        ],
+        add_version_condition=False,
+    )
+    try:
+        owner = new_session()
+        owner.sign_in(USER)
+        # When its owner opens it, then it plays and the page says the MP4 is coming
+        owner.open(f"/watch/{video['id']}")
+        expect(owner.page.locator(".player")).to_be_visible()
+        expect(owner.page.locator("#download-preparing")).to_contain_text("being prepared")
+        expect(owner.page.get_by_role("link", name="Download MP4")).to_have_count(0)
+    finally:
+        record.update(
+            actions=[
+                VideoRecord.download_key.set(ready[0]),
+                VideoRecord.download_status.set(ready[1]),
+            ],
+            add_version_condition=False,
+        )
