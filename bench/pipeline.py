@@ -68,8 +68,8 @@ def run_source(
     stack: OfflineStack, client: ApiClient, source: Path, title: str, timeout_seconds: float
 ) -> PipelineRun:
     # One PUT, whatever the size: moto emits two ObjectCreated events for a multipart
-    # completion, and its DynamoDB does not serialise the two executions' conditional
-    # Claims, so offline a multipart upload can be transcoded twice (AWS's Claim is atomic).
+    # completion, and the second execution, ended by the Claim, would share the machine
+    # with the first.
     created = client.create_video(source, title, "video/mp4", multipart=False)
     video_id: str = created["video"]["id"]
     client.upload(created["upload"], source)

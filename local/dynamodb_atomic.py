@@ -10,7 +10,8 @@ that write and failed its own condition: a completed upload reported 409 "alread
 to the client that had just completed it.
 
 Here every DynamoDB request moto answers holds one lock from its parsed parameters to its
-serialized response. That is stricter than DynamoDB, which does not order requests to
+serialized response, whoever sends it: the API and pipeline functions, and the state
+machine's own Claim. That is stricter than DynamoDB, which does not order requests to
 different items, but never looser, so nothing passes offline that DynamoDB would refuse.
 The cost is small: moto's DynamoDB is pure Python, so its requests already take turns under
 the interpreter lock. tests/unit/test_dynamodb_atomic.py races conditional updates of one

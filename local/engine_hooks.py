@@ -17,8 +17,9 @@ pinned in requirements.txt, and tests/unit/test_engine_hooks.py checks every tar
   predates it and drops it), so the Spot fallback's on-demand attempt is visible offline.
 - `iteration_worker.CustomErrorName`: a failed Map iteration keeps its "States.*" error name,
   as on AWS, instead of becoming States.Runtime.
-- `DynamoDBBackend.put_item`, `update_item`, `delete_item`, `transact_write_items`: one lock
-  makes each conditional write atomic, as on AWS.
+
+The Claim's conditional write is atomic, as on AWS, because moto's DynamoDB answers one request
+at a time (`local/dynamodb_atomic.py`), whoever sends it.
 
 It also turns on moto's `stepfunctions.execute_state_machine` setting, without which moto
 only records executions. Everything else in the workflow is moto's own interpreter.
@@ -41,7 +42,6 @@ from typing import Any
 
 from moto.awslambda.models import LambdaFunction
 from moto.core.config import default_user_config
-from moto.dynamodb.models import DynamoDBBackend
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
     CustomErrorName,
@@ -292,35 +292,6 @@ def _iteration_error_name(error_name: str | None) -> ErrorName:
     return CustomErrorName(error_name=error_name)
 
 
-# --- DynamoDB writes are atomic --------------------------------------------------------------
-
-_DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
-_dynamodb_write_lock = threading.RLock()
-
-
-def _serialised(write: Callable[..., Any]) -> Callable[..., Any]:
-    def locked(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
-        with _dynamodb_write_lock:
-            return write(self, *args, **kwargs)
-
-    locked.__wrapped__ = write  # type: ignore[attr-defined]
-    return locked
-
-
-def _atomic_dynamodb_writes() -> list[Hook]:
-    """DynamoDB checks a condition and writes as one step; moto's threaded server does not,
-    so two executions claiming the same video at once could both succeed. One lock for all
-    writes makes each conditional write atomic, as on AWS."""
-    hooks = []
-    for name in _DYNAMODB_WRITES:
-        method = vars(DynamoDBBackend).get(name)
-        if method is None:
-            raise HookTargetError(f"cannot patch DynamoDBBackend.{name}: moto no longer has it")
-        locked = method if hasattr(method, "__wrapped__") else _serialised(method)  # once only
-        hooks.append(Hook(DynamoDBBackend, name, locked, DynamoDBBackend))
-    return hooks
-
-
 def hooks() -> list[Hook]:
     """Every replacement `install()` makes, in order."""
     ecs_service = state_task_service_ecs.StateTaskServiceEcs
@@ -340,7 +311,6 @@ def hooks() -> list[Hook]:
             state_task_service_ecs,
         ),
         Hook(iteration_worker, "CustomErrorName", _iteration_error_name, iteration_worker),
-        *_atomic_dynamodb_writes(),
     ]
 
 

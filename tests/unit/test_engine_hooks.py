@@ -67,10 +67,6 @@ EXPECTED_TARGETS = {
     "iteration_worker.CustomErrorName": (
         "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iteration_worker"
     ),
-    "DynamoDBBackend.put_item": "DynamoDBBackend",
-    "DynamoDBBackend.update_item": "DynamoDBBackend",
-    "DynamoDBBackend.delete_item": "DynamoDBBackend",
-    "DynamoDBBackend.transact_write_items": "DynamoDBBackend",
 }
 
 
