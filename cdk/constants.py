@@ -32,6 +32,7 @@ TABLE_PARTITION_KEY = "pk"
 TABLE_SORT_KEY = "sk"
 BY_OWNER_INDEX = "by_owner"
 PUBLIC_CATALOG_INDEX = "public_catalog"
+ACTIVE_BY_OWNER_INDEX = "active_by_owner"
 UPLOAD_SOURCE_SUFFIX = "/source"  # uploads are stored at `{videoId}/source`
 UPLOAD_SOURCE_PATTERN = "*/source"
 # Caption files the owner uploads (lambdas/core/captions.py), and what publishing them

@@ -43,6 +43,14 @@ class Data(Construct):
             sort_key=_key("created_at"),
             projection_type=dynamodb.ProjectionType.ALL,
         )
+        # A user's UPLOADED and PROCESSING videos (sparse: only they carry `active_owner_id`),
+        # which the limit on active videos counts.
+        self.table.add_global_secondary_index(
+            index_name=constants.ACTIVE_BY_OWNER_INDEX,
+            partition_key=_key("active_owner_id"),
+            projection_type=dynamodb.ProjectionType.INCLUDE,
+            non_key_attributes=["status"],
+        )
 
         # Powertools idempotency records (create-video with an Idempotency-Key): short-lived.
         self.idempotency_table = dynamodb.Table(

@@ -3,8 +3,9 @@
 One table, keyed `pk` (the video id) + `sk`: "VIDEO" for the video itself, and
 "LOG#<started-at>#<stage>" for the entries of its processing log, which share the video's
 partition. Indexes serve the other access patterns without scans: `by_owner` (a user's
-videos, newest first; a deleted video's tombstone has no `owner_id`, so it drops out) and
-the sparse `public_catalog` (only COMPLETED public videos carry `catalog_partition`).
+videos, newest first; a deleted video's tombstone has no `owner_id`, so it drops out), the
+sparse `public_catalog` (only COMPLETED public videos carry `catalog_partition`) and the
+sparse `active_by_owner` (only UPLOADED and PROCESSING videos carry `active_owner_id`).
 Tombstones carry `expires_at` (epoch seconds) for the table's TTL.
 """
 
@@ -21,7 +22,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from lambdas.core.status import VideoStatus
@@ -58,6 +59,17 @@ class PublicCatalogIndex(GlobalSecondaryIndex["VideoRecord"]):
 
     catalog_partition = UnicodeAttribute(hash_key=True)
     created_at = UnicodeAttribute(range_key=True)
+
+
+class ActiveByOwnerIndex(GlobalSecondaryIndex["VideoRecord"]):
+    """A user's videos that are UPLOADED or PROCESSING: what the limit on active videos
+    counts, reading those alone rather than the user's whole library."""
+
+    class Meta:
+        index_name = "active_by_owner"
+        projection = IncludeProjection(["status"])  # the count checks it too
+
+    active_owner_id = UnicodeAttribute(hash_key=True)
 
 
 class RenditionAttribute(MapAttribute[str, Any]):
@@ -148,6 +160,9 @@ class VideoRecord(Model):
     captions = MapListAttribute(of=CaptionAttribute, default=list)
     caption_uploads = MapListAttribute(of=CaptionUploadAttribute, default=list)
     catalog_partition = UnicodeAttribute(null=True)
+    # The owner's id while UPLOADED or PROCESSING (active_by_owner); every status change sets
+    # or removes it, the state machine's Claim included
+    active_owner_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     uploaded_at = UnicodeAttribute(null=True)
@@ -165,6 +180,7 @@ class VideoRecord(Model):
 
     by_owner = ByOwnerIndex()
     public_catalog = PublicCatalogIndex()
+    active_by_owner = ActiveByOwnerIndex()
 
     @property
     def video_id(self) -> str:

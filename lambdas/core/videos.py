@@ -214,13 +214,15 @@ def _page(results: Any, cursor: str | None) -> Page:
 
 
 def count_active_videos(owner_id: str, *, besides: str | None = None) -> int:
-    """The owner's videos UPLOADED or PROCESSING (the by_owner index projects every
-    attribute), leaving out `besides`. The index is eventually consistent, so two requests
-    at the same instant may both pass: the limit bounds load, it is not a quota."""
+    """The owner's videos UPLOADED or PROCESSING, leaving out `besides`, from the sparse
+    active_by_owner index: it holds only those, so the count reads a few items, not the
+    user's library. The status is checked too, so a flag a status change failed to remove
+    cannot hold the user back. The index is eventually consistent, so two requests at the
+    same instant may both pass: the limit bounds load, it is not a quota."""
     condition = VideoRecord.status.is_in(*[s.value for s in ACTIVE])
     if besides is not None:
         condition &= VideoRecord.pk != besides
-    return VideoRecord.by_owner.count(owner_id, filter_condition=condition)
+    return VideoRecord.active_by_owner.count(owner_id, filter_condition=condition)
 
 
 def require_room_to_process(owner_id: str, limit: int, *, video_id: str | None = None) -> None:
@@ -350,7 +352,11 @@ def mark_uploaded(record: VideoRecord) -> VideoRecord:
     ]
     applied, record = update_once(
         record,
-        [VideoRecord.status.set(VideoStatus.UPLOADED.value), *common],
+        [
+            VideoRecord.status.set(VideoStatus.UPLOADED.value),
+            VideoRecord.active_owner_id.set(record.owner_id),
+            *common,
+        ],
         (VideoRecord.status == VideoStatus.PENDING_UPLOAD.value)
         & VideoRecord.uploaded_at.does_not_exist(),
     )
@@ -401,6 +407,7 @@ def mark_deleted(record: VideoRecord, *, tombstone_days: int) -> VideoRecord:
                 VideoRecord.deleted_owner_id.set(record.owner_id),
                 VideoRecord.owner_id.remove(),
                 VideoRecord.catalog_partition.remove(),
+                VideoRecord.active_owner_id.remove(),
                 VideoRecord.title.set(""),
                 VideoRecord.slug.set(""),
                 VideoRecord.description.set(""),
@@ -437,6 +444,7 @@ def reset_for_reprocessing(record: VideoRecord) -> VideoRecord:
         record.update(
             actions=[
                 VideoRecord.status.set(VideoStatus.UPLOADED.value),
+                VideoRecord.active_owner_id.set(record.owner_id),
                 VideoRecord.error_code.remove(),
                 VideoRecord.error_message.remove(),
                 VideoRecord.updated_at.set(utc_now_iso()),
@@ -487,6 +495,7 @@ def mark_completed(
         now = utc_now_iso()
         actions: list[Any] = [
             VideoRecord.status.set(VideoStatus.COMPLETED.value),
+            VideoRecord.active_owner_id.remove(),
             VideoRecord.renditions.set(list(renditions)),
             VideoRecord.master_playlist_key.set(master_playlist_key),
             VideoRecord.processed_at.set(now),
@@ -592,6 +601,7 @@ def mark_failed(
         record.update(
             actions=[
                 VideoRecord.status.set(VideoStatus.FAILED.value),
+                VideoRecord.active_owner_id.remove(),
                 VideoRecord.error_code.set(error_code),
                 VideoRecord.error_message.set(error_message),
                 VideoRecord.updated_at.set(utc_now_iso()),
@@ -616,6 +626,7 @@ def restore_failure(record: VideoRecord, *, error_code: str, error_message: str)
         record.update(
             actions=[
                 VideoRecord.status.set(VideoStatus.FAILED.value),
+                VideoRecord.active_owner_id.remove(),
                 VideoRecord.error_code.set(error_code),
                 VideoRecord.error_message.set(error_message),
                 VideoRecord.updated_at.set(utc_now_iso()),

@@ -229,6 +229,7 @@ def test_the_table_is_retained_with_pitr_and_its_indexes(synthesized: Synthesize
     assert indexes == {
         constants.BY_OWNER_INDEX: ["owner_id", "created_at"],
         constants.PUBLIC_CATALOG_INDEX: ["catalog_partition", "created_at"],
+        constants.ACTIVE_BY_OWNER_INDEX: ["active_owner_id"],
     }
 
 

@@ -411,8 +411,7 @@ def test_a_user_at_the_active_video_limit_gets_429_with_retry_after(
     videos.mark_failed(failed, error_code="X", error_message="x")
     for _ in range(5):
         video_id = call(offline_stack, "POST", "/videos", user, json=VALID).json()["video"]["id"]
-        record = VideoRecord.get(video_id, "VIDEO")
-        record.update(actions=[VideoRecord.status.set("PROCESSING")], add_version_condition=False)
+        videos.mark_uploaded(VideoRecord.get(video_id, "VIDEO"))  # active until settled
     # When they try to start one more transcode, in each of the three ways
     attempts = {
         "create": call(offline_stack, "POST", "/videos", user, json=VALID),

@@ -1,6 +1,7 @@
 """The state machine's Claim, its UpdateItem as the ASL writes it, run against moto's
-DynamoDB: one execution claims a waiting video, a retry of that same claim (its first
-attempt landed, its answer was lost) passes, and any other execution is refused."""
+DynamoDB: one execution claims a waiting video (which counts as active from then on), a
+retry of that same claim (its first attempt landed, its answer was lost) passes, and any
+other execution is refused."""
 
 from __future__ import annotations
 
@@ -64,6 +65,7 @@ def _video(client: Any, table: str, status: str) -> str:
     item = {
         "pk": {"S": video_id},
         "sk": {"S": "VIDEO"},
+        "owner_id": {"S": "ada"},
         "status": {"S": status},
         "version": {"N": "1"},
     }
@@ -82,6 +84,7 @@ def test_a_claim_retried_by_its_own_execution_passes_and_another_is_refused(
     item = client.get_item(TableName=table, Key={"pk": {"S": video_id}, "sk": {"S": "VIDEO"}})
     assert item["Item"]["status"] == {"S": "PROCESSING"}
     assert item["Item"]["execution_arn"] == {"S": FIRST}
+    assert item["Item"]["active_owner_id"] == {"S": "ada"}  # counted as active from now on
 
 
 @pytest.mark.parametrize("status", ["COMPLETED", "FAILED", "DELETED"])

@@ -125,7 +125,7 @@ def test_the_claim_writes_the_video_records_own_attribute_names_and_statuses() -
         re.findall(r"\b([a-z_]+) =", claim["UpdateExpression"])
     )
     names |= set(re.findall(r"ADD ([a-z_]+) ", claim["UpdateExpression"]))
-    assert names == {"status", "execution_arn", "updated_at", "version"}
+    assert names == {"status", "active_owner_id", "execution_arn", "updated_at", "version"}
     assert names <= {a.attr_name for a in attributes.values()}
     key = claim["Key"]
     assert set(key) == {attributes["pk"].attr_name, attributes["sk"].attr_name}
