@@ -39,7 +39,10 @@ def lambda_handler(event: FinaliseRequest, context: LambdaContext) -> dict[str, 
         with processing_log.stage(event.video_id, "download", execution_arn=execution_arn) as notes:
             outcome = make_video_download(s3, settings, event)
             if outcome.record is None:
-                notes.append("not made: the video is no longer this run's to complete")
+                notes.append(
+                    "nothing to make: the video is no longer this run's, "
+                    "or its download is already marked"
+                )
             elif outcome.failure:
                 notes.failed = True
                 notes.append(f"MP4 download failed: {outcome.failure}")
