@@ -533,12 +533,12 @@ def mark_completed(
 
 
 def mark_download(
-    video_id: str, execution_arn: str | None, download_key: str | None
+    record: VideoRecord, execution_arn: str | None, download_key: str | None
 ) -> VideoRecord | None:
     """PREPARING -> READY with the MP4's key, or FAILED without one (the processing log says
-    why), for the run that completed the video. None when that is no longer the case
-    (deleted meanwhile): the caller removes what it made."""
-    record = get_video(video_id)
+    why), for the run that completed the video (`record`, as last read: the condition is
+    checked on the stored one). None when that is no longer the case (deleted meanwhile):
+    the caller removes what it made."""
     now = utc_now_iso()
     actions: list[Any] = [VideoRecord.updated_at.set(now)]
     if download_key:

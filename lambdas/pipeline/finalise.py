@@ -278,7 +278,7 @@ def make_video_download(
         return DownloadOutcome(None)
     if request.download_error is not None:
         return DownloadOutcome(
-            videos.mark_download(request.video_id, request.execution_arn, None),
+            videos.mark_download(record, request.execution_arn, None),
             f"the download step failed: {_error_text(request.download_error)}",
         )
     media, _ = collect_media(s3, bucket, request.video_id, [job for job, _ in request.runs()])
@@ -296,7 +296,7 @@ def make_video_download(
         )
     except DownloadFailed as error:
         key, failure = None, str(error)
-    marked = videos.mark_download(request.video_id, request.execution_arn, key)
+    marked = videos.mark_download(record, request.execution_arn, key)
     if marked is None and key:
         s3.delete_object(Bucket=bucket, Key=key)
     return DownloadOutcome(marked, failure)

@@ -444,11 +444,11 @@ def test_the_download_is_offered_once_ready_and_not_after_a_reprocess_without_on
     assert (preparing["status"], preparing["downloadStatus"]) == ("COMPLETED", "PREPARING")
     assert preparing["playback"]["hlsUrl"] and preparing["playback"]["downloadUrl"] is None
     # When it is made, then it is offered
-    assert videos.mark_download(video_id, None, download) is not None
+    assert videos.mark_download(videos.get_video(video_id), None, download) is not None
     first = call(offline_stack, "GET", f"/videos/{video_id}", user="dan").json()
     assert first["downloadStatus"] == "READY"
     assert first["playback"]["downloadUrl"].split("?", 1)[0].endswith(f"/{download}")
-    assert videos.mark_download(video_id, None, download) is None  # once: it is READY
+    assert videos.mark_download(videos.get_video(video_id), None, download) is None  # once
     # When it is processed again with downloads off (Finalise plans no download)
     record = VideoRecord.get(video_id, "VIDEO")
     record.update(actions=[VideoRecord.status.set("PROCESSING")], add_version_condition=False)

@@ -92,7 +92,7 @@ def test_a_download_marked_ready_whose_answer_was_lost_is_ready(
     lost_answers.arm(video_id)
     # When it is marked READY and DynamoDB loses that answer
     key = f"{video_id}/download/video.mp4"
-    marked = videos.mark_download(video_id, None, key)
+    marked = videos.mark_download(videos.get_video(video_id), None, key)
     # Then the step knows the mark landed (so it keeps the MP4)
     assert lost_answers.lost == 1
     assert marked is not None and marked.download_status == "READY"
