@@ -3,11 +3,10 @@
 Run as its own process (`python -m bench.api_load`, a JSON request on stdin, the JSON
 report on stdout) so the clients never share an interpreter lock with the server they
 measure. Each thread is one user with its own token and keep-alive connection (the standard
-library's `http.client`: requests costs about a millisecond of CPU more per request, under
-the client's own interpreter lock, which would queue the clients behind each other before
-the gateway sees them); it makes
-`requests_per_thread` rounds of create -> get (that video) -> list (its own videos) and
-stops at the deadline, whichever comes first. Loopback only.
+library's `http.client`: requests cost about 2 ms more CPU per request, under the client's
+own interpreter lock, which queued the clients behind each other before the gateway saw
+them); it makes `requests_per_thread` rounds of create -> get (that video) -> list (its own
+videos) and stops at the deadline, whichever comes first. Loopback only.
 
 Before both phases every client makes one create, get and list, each operation at the
 same time for all: the gateway starts an API instance per concurrent request, as Lambda
